@@ -1,0 +1,154 @@
+/**
+ * The archive's memory: the only code that speaks SQL (better-sqlite3, WAL). Implemented by
+ * `SqliteCatalog` (sqlite-catalog.ts); opened by `openCatalog(path)`, which creates the file with
+ * mode 0600 (phone numbers are personal data) and runs the versioned migrations.
+ *
+ * Every state change goes through FAX_TRANSITIONS (fax-states.ts); any other move throws
+ * InvariantError. The database refuses, by trigger, a deletion intent or a `deleted` state on a
+ * fax that is not verified / metadata-only, so no bug above can break the one invariant.
+ * Calls are synchronous (better-sqlite3): each method is one transaction.
+ */
+import type { FaxState } from './fax-states.js';
+
+export type ObjectKind = 'media' | 'sidecar';
+export type VerificationMethod = 'checksum' | 'etag-md5' | 'full';
+export type RunKind = 'archive' | 'sync' | 'verify' | 'report' | 'numbers-apply' | 'numbers-rollback' | 'serve' | 'demo';
+
+/** One stored object of a fax (its media, or its `<FaxSid>.json` sidecar). */
+export interface ObjectRecord {
+  kind: ObjectKind;
+  key: string;
+  size: number;
+  sha256Hex: string;
+  md5Hex: string;
+  contentType: string;
+  etag: string | null;
+  versionId: string | null;
+  storedAt: string; // ISO 8601
+  verifiedAt: string | null;
+  verificationMethod: VerificationMethod | null;
+}
+
+/** A fax as the catalog holds it. `raw` is Twilio's JSON with the media URL's signature removed. */
+export interface FaxRow {
+  sid: string;
+  accountSid: string;
+  state: FaxState;
+  status: string | null;
+  direction: string | null;
+  from: string | null;
+  to: string | null;
+  numPages: number | null;
+  mediaSid: string | null;
+  dateCreated: string | null; // ISO 8601 UTC as Twilio gave it
+  dateUpdated: string | null;
+  raw: Record<string, unknown>;
+  attempts: number;
+  lastError: string | null;
+  firstSeenAt: string;
+  updatedAt: string;
+  /** Set when the media was downloaded (state fetched and later). */
+  media: { size: number; sha256Hex: string; md5Hex: string; contentType: string; pages: number | null } | null;
+  objects: ObjectRecord[];
+  deletion: DeletionRecord | null;
+}
+
+export interface DeletionRecord {
+  faxSid: string;
+  intentAt: string;
+  runId: number | null;
+  receiptAt: string | null;
+  httpStatus: number | null;
+  requestId: string | null;
+}
+
+export type ListedChange = 'new' | 'updated' | 'unchanged' | 'stale';
+
+export interface RunRecord {
+  id: number;
+  kind: RunKind;
+  startedAt: string;
+  finishedAt: string | null;
+  exitCode: number | null;
+  options: Record<string, unknown>;
+  summary: Record<string, unknown> | null;
+}
+
+export interface CatalogEvent {
+  id: number;
+  at: string;
+  type: string;
+  faxSid: string | null;
+  data: Record<string, unknown>;
+  /** SHA-256 of the previous event's hash and this event's content: the chain auditors check. */
+  hash: string;
+  prevHash: string;
+}
+
+export interface Catalog {
+  readonly path: string;
+
+  /** Records the start of a run; returns its id. */
+  startRun(kind: RunKind, options: Record<string, unknown>): number;
+  /** Records the end of a run with its exit code and summary. */
+  finishRun(runId: number, exitCode: number, summary: Record<string, unknown>): void;
+  listRuns(limit?: number): RunRecord[];
+
+  /**
+   * Upserts faxes seen in a listing (one transaction for the whole page). New faxes start `listed`.
+   * Same `date_updated`: unchanged. Newer: the old version goes to history, columns update, and if the
+   * media changed (media_sid / num_pages) a not-yet-deleted fax goes back to `listed`. Older: `stale`, ignored.
+   */
+  recordListed(faxes: readonly Record<string, unknown>[], runId: number | null): ListedChange[];
+
+  getFax(sid: string): FaxRow | null;
+
+  /**
+   * Faxes a run must (re)do: states listed/fetched/stored/failed (failed only below `maxAttempts`),
+   * oldest `date_created` first (Twilio prunes at 180 days), paged by keyset after `after`.
+   */
+  listUnfinished(options: {
+    accountSid?: string;
+    maxAttempts?: number;
+    limit: number;
+    after?: { dateCreated: string | null; sid: string };
+  }): FaxRow[];
+
+  markFetched(sid: string, media: NonNullable<FaxRow['media']>): void;
+  /** Records the stored objects (media and/or sidecar) and moves to `stored`. */
+  markStored(sid: string, objects: readonly Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>[]): void;
+  /** Records how each object was verified and moves to `verified` (or `metadata-only` when there is no media). */
+  markVerified(sid: string, verifications: readonly { kind: ObjectKind; method: VerificationMethod; at: string }[]): void;
+  /** Increments attempts, keeps the reason (no secrets), moves to `failed`. */
+  markFailed(sid: string, reason: string): void;
+  /** Gone from Twilio before it was archived. */
+  markLost(sid: string, reason: string): void;
+  /** Back to `listed` so it is archived again (media changed, or a re-audit found the object bad). */
+  resetToListed(sid: string, reason: string): void;
+
+  /** Verified / metadata-only faxes with no open deletion intent, oldest first. */
+  listDeletable(options: { accountSid?: string; limit: number }): FaxRow[];
+  /** Phase 1 of a deletion. The database refuses it unless the fax is verified / metadata-only. */
+  recordDeletionIntent(sid: string, runId: number | null): void;
+  /** Phase 2: the receipt (204, or 404 = already gone); the fax becomes `deleted`. */
+  recordDeletionReceipt(sid: string, receipt: { httpStatus: number; requestId: string | null; at: string }): void;
+  /** Intents without a receipt (a crash or an unknown outcome): reconciled with a fetch on the next run. */
+  listOpenDeletionIntents(accountSid?: string): DeletionRecord[];
+  /** Withdraws an intent whose DELETE certainly did not happen (the fetch still finds the fax). */
+  cancelDeletionIntent(sid: string): void;
+
+  /** Appends to the hash-chained event log. Never secrets in `data`. */
+  appendEvent(type: string, data: Record<string, unknown>, faxSid?: string | null): void;
+  listEvents(options?: { afterId?: number; limit?: number }): CatalogEvent[];
+  /** Recomputes the chain; returns the first broken event id or null when intact. */
+  checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number };
+
+  /** Counts by state, optionally per account. */
+  countByState(accountSid?: string): Record<FaxState, number>;
+  /** The newest `date_created` seen for an account (the sync watermark), or null. */
+  watermark(accountSid: string): string | null;
+  /** Every fax, oldest first, in keyset pages (for CSV, reports, audits) without holding all in memory. */
+  iterateFaxes(batchSize?: number): IterableIterator<FaxRow>;
+
+  close(): void;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * fax-sunset's entry: parses the command line and wires implementations to use cases. This is the
+ * one place commands are registered and the one place errors become exit codes (`exitCodeFor`).
+ * No logic lives here or in src/commands/: they build a config, call one use case, print.
+ */
+import { Command, CommanderError } from 'commander';
+import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
+import { emulatorCommand } from './commands/emulator-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('fax-sunset')
+    .description('Archive every Twilio fax, prove the copy, delete safely, and move fax numbers back to voice.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(emulatorCommand());
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit through here with code 0; parse errors were already printed.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const code = error instanceof UsageError ? ExitCode.usage : exitCodeFor(error);
+    process.stderr.write(`fax-sunset: ${describeError(error)}\n`);
+    return code;
+  }
+}
+
+const exitCode = await main(process.argv);
+process.exitCode = exitCode;

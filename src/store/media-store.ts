@@ -1,0 +1,95 @@
+/**
+ * Where archived bytes live. One small interface; implementations in `fs-media-store.ts` and
+ * `s3-media-store.ts`, wired only by `open-media-store.ts` (the CLI's entry picks by URL).
+ * A single contract suite (test/store/media-store-contract.ts) runs against every implementation.
+ *
+ * Keys are '/'-separated relative paths built only from validated sids and dates
+ * (`<prefix>/<AccountSid>/<yyyy>/<mm>/<FaxSid>.pdf`); the store adds its own root/prefix.
+ */
+import type { Readable } from 'node:stream';
+
+/** The body of an object to store: a file on disk (streamed, never held whole) or a small buffer (sidecars). */
+export type ObjectBody = { filePath: string } | { bytes: Uint8Array };
+
+export interface PutObjectInput {
+  key: string;
+  body: ObjectBody;
+  /** Exact byte length of the body. */
+  size: number;
+  /** Lowercase hex SHA-256 of the body: sent to the store (S3 `ChecksumSHA256`) so it checks on arrival. */
+  sha256Hex: string;
+  /** Lowercase hex MD5 of the body (S3 `Content-MD5`; lets a single-part ETag be compared). */
+  md5Hex: string;
+  contentType: string;
+  /** Small string metadata stored with the object (fax sid, account sid). Never secrets. */
+  metadata?: Record<string, string>;
+}
+
+export interface PutObjectResult {
+  key: string;
+  /** True when an object with the same SHA-256 was already there and nothing was sent. */
+  alreadyPresent: boolean;
+  /** The store's ETag, quotes removed, when it gives one. */
+  etag: string | null;
+  /** S3 version id when the bucket is versioned. */
+  versionId: string | null;
+}
+
+export interface StoredObjectInfo {
+  key: string;
+  size: number;
+  /** Lowercase hex SHA-256 as the store itself reports it, or null when the store keeps none. */
+  sha256Hex: string | null;
+  /** ETag with quotes removed, or null. */
+  etag: string | null;
+  contentType: string | null;
+  /** Metadata stored with the object. */
+  metadata: Record<string, string>;
+  lastModified: Date | null;
+}
+
+/** What a store can prove about an object without reading it back. */
+export interface StoreCapabilities {
+  /** `head` returns the SHA-256 the store computed/checked itself (S3 with ChecksumMode). */
+  reportsSha256: boolean;
+  /** A single-part object's ETag is the MD5 of its bytes (false under SSE-KMS / SSE-C). */
+  etagIsMd5: boolean;
+}
+
+export interface MediaStore {
+  /** Where this store points, for people and reports: `s3://bucket/prefix` or `file:///dir`. No credentials. */
+  readonly displayUrl: string;
+  readonly capabilities: StoreCapabilities;
+
+  /**
+   * Ensures the store is reachable and writable (bucket exists, folder can be created).
+   * Throws ConfigurationError / AuthError with one clear line otherwise. Idempotent.
+   */
+  check(): Promise<void>;
+
+  /**
+   * Stores `body` at `key`. Idempotent: when an object with the same SHA-256 (or, where the store
+   * reports none, the same size and MD5 ETag) is already there, sends nothing and returns
+   * `alreadyPresent: true`. The write is atomic: a reader sees the old object or the whole new one.
+   * The store checks the SHA-256 on arrival where it can, and throws ChecksumMismatchError on a refusal.
+   */
+  put(input: PutObjectInput): Promise<PutObjectResult>;
+
+  /** Describes the object at `key`; null when there is none. Never reads the body. */
+  head(key: string): Promise<StoredObjectInfo | null>;
+
+  /** Streams the object's bytes; null when there is none. The caller must consume or destroy the stream. */
+  read(key: string): Promise<Readable | null>;
+
+  /**
+   * Lists the keys under a relative prefix ('' for everything), in no particular order, with sizes.
+   * Used by audits (verify, torture) to find objects the catalog does not know about.
+   */
+  list(prefix: string): AsyncIterable<{ key: string; size: number }>;
+
+  /** Removes the object. Idempotent: a missing object is not an error. Refused under Object Lock. */
+  remove(key: string): Promise<void>;
+
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AuthError, ConfigurationError, describeError, ExitCode, exitCodeFor, ExternalServiceError,
+  LockError, redactSecrets, UsageError,
+} from '../../src/errors.js';
+
+describe('exit codes', () => {
+  it('maps each error class to its documented exit code', () => {
+    expect(exitCodeFor(new UsageError('x'))).toBe(ExitCode.usage);
+    expect(exitCodeFor(new ConfigurationError('x'))).toBe(2);
+    expect(exitCodeFor(new AuthError('x'))).toBe(2);
+    expect(exitCodeFor(new LockError('x'))).toBe(3);
+    expect(exitCodeFor(new ExternalServiceError('x'))).toBe(1);
+    expect(exitCodeFor(new Error('bug'))).toBe(ExitCode.internal);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('removes known tokens, URL userinfo, Basic auth values and pre-signed signatures', () => {
+    const token = 'f00dfacecafebeef0123456789abcdef';
+    const text = `token ${token} at https://AC1:${token}@api.twilio.com Basic QUMxOnNlY3JldHNlY3JldA== ` +
+      `https://media.example/x?X-Amz-Signature=abcdef123456&X-Amz-Expires=7200`;
+    const out = redactSecrets(text, [token]);
+    expect(out).not.toContain(token);
+    expect(out).not.toContain('QUMxOnNlY3JldHNlY3JldA==');
+    expect(out).not.toContain('abcdef123456');
+    expect(out).toContain('X-Amz-Expires=7200');
+  });
+
+  it('describeError keeps one line', () => {
+    expect(describeError(new Error('first line\nsecond line'))).toBe('first line');
+  });
+});
