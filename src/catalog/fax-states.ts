@@ -4,7 +4,7 @@
  *
  *   listed ──> fetched ──> stored ──> verified ──> deleted
  *     │           │           │          │
- *     ├─> metadata-only ──────────────────────────> deleted      (no media: sidecar stored + verified)
+ *     ├─> stored (no media: the sidecar is the whole archive) ──> metadata-only ──> deleted
  *     ├─> failed (reason, attempts) ──> listed      (retried on the next pass)
  *     └─> lost    (gone from Twilio before it was archived: reported loudly, never silently dropped)
  *
@@ -26,9 +26,9 @@ export type FaxState = (typeof FAX_STATES)[number];
 
 /** from -> the states it may move to. */
 export const FAX_TRANSITIONS: Readonly<Record<FaxState, readonly FaxState[]>> = {
-  listed: ['listed', 'fetched', 'metadata-only', 'failed', 'lost'],
+  listed: ['listed', 'fetched', 'stored', 'failed', 'lost'],
   fetched: ['listed', 'stored', 'failed', 'lost'],
-  stored: ['listed', 'verified', 'failed', 'lost'],
+  stored: ['listed', 'verified', 'metadata-only', 'failed', 'lost'],
   verified: ['listed', 'deleted', 'failed'],
   'metadata-only': ['listed', 'deleted', 'failed'],
   failed: ['listed', 'failed', 'lost'],
@@ -36,8 +36,18 @@ export const FAX_TRANSITIONS: Readonly<Record<FaxState, readonly FaxState[]>> = 
   deleted: [],
 };
 
-export function canTransition(from: FaxState, to: FaxState): boolean {
-  return FAX_TRANSITIONS[from].includes(to);
+/**
+ * Whether a fax may move from one state to another. Pass `hasMedia` when known: the shortcut
+ * listed -> stored and the end state metadata-only are only for faxes without media, and a fax
+ * with media must end `verified`.
+ */
+export function canTransition(from: FaxState, to: FaxState, fax?: { hasMedia: boolean }): boolean {
+  if (!FAX_TRANSITIONS[from].includes(to)) return false;
+  if (fax === undefined) return true;
+  if (fax.hasMedia && from === 'listed' && to === 'stored') return false;
+  if (fax.hasMedia && to === 'metadata-only') return false;
+  if (!fax.hasMedia && to === 'verified') return false;
+  return true;
 }
 
 /** States in which every byte Twilio had is proven to be in the store: the only deletable ones. */

@@ -23,6 +23,9 @@ describe('fax state machine', () => {
     expect(canTransition('stored', 'verified')).toBe(true);
     expect(canTransition('listed', 'verified')).toBe(false);
     expect(canTransition('fetched', 'verified')).toBe(false);
-    expect(canTransition('listed', 'stored')).toBe(false);
+    expect(canTransition('listed', 'stored', { hasMedia: true })).toBe(false);
+    expect(canTransition('listed', 'stored', { hasMedia: false })).toBe(true);
+    expect(canTransition('stored', 'metadata-only', { hasMedia: true })).toBe(false);
+    expect(canTransition('stored', 'verified', { hasMedia: false })).toBe(false);
   });
 });
