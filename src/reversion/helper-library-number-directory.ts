@@ -1,0 +1,147 @@
+/**
+ * `NumberDirectory` over the `twilio` helper library's 2010 resources (issue 5 asks for the library's
+ * numbers and accounts resources, not hand-made requests). Every request, each page included, goes
+ * through the shared call gate (rate, concurrency, retries), and every library error becomes one of
+ * our typed errors, so nothing above sees an SDK type or a message with a secret in it.
+ */
+import { AuthError, ExternalServiceError } from '../errors.js';
+import { assertSid } from '../sid.js';
+import type { TwilioRestClient } from '../twilio/twilio-rest-client.js';
+import type { NumberDirectory } from './number-directory.js';
+import type { AccountSummary } from './reversion-plan.js';
+import { voiceStateFrom, type IncomingNumber, type VoiceUpdate } from './voice-state.js';
+
+/** Runs one Twilio request under the shared limits (rate, concurrency, retry with backoff). */
+export type CallGate = <T>(call: () => Promise<T>) => Promise<T>;
+
+/** The fields of the library's IncomingPhoneNumberInstance this file reads. */
+interface NumberInstanceFields {
+  accountSid: string;
+  sid: string;
+  phoneNumber: string;
+  friendlyName?: string | null;
+  capabilities?: { voice?: boolean } | null;
+  voiceReceiveMode?: string | null;
+  voiceUrl?: string | null;
+  voiceMethod?: string | null;
+  voiceFallbackUrl?: string | null;
+  voiceFallbackMethod?: string | null;
+  voiceApplicationSid?: string | null;
+  trunkSid?: string | null;
+}
+
+interface PageLike<T> {
+  instances: T[];
+  getNextPageUrl(): string | undefined;
+  nextPage(): Promise<PageLike<T>> | undefined;
+}
+
+const PAGE_SIZE = 1000;
+
+export class HelperLibraryNumberDirectory implements NumberDirectory {
+  readonly accountSid: string;
+
+  constructor(
+    private readonly client: TwilioRestClient,
+    private readonly gate: CallGate,
+    accountSid: string,
+  ) {
+    this.accountSid = assertSid(accountSid, 'AC', 'account sid');
+  }
+
+  async listAccounts(includeSubaccounts: boolean): Promise<AccountSummary[]> {
+    const main = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
+    const accounts: AccountSummary[] = [{ sid: main.sid, friendlyName: main.friendlyName ?? null, status: main.status ?? null }];
+    if (!includeSubaccounts) return accounts;
+    const all = await this.allPages(() => this.client.api.v2010.accounts.page({ pageSize: PAGE_SIZE }));
+    for (const account of all) {
+      if (account.sid === this.accountSid || account.ownerAccountSid !== this.accountSid) continue;
+      if (account.status === 'closed') continue; // a closed account has no numbers left to move
+      accounts.push({ sid: account.sid, friendlyName: account.friendlyName ?? null, status: account.status ?? null });
+    }
+    accounts.splice(1, accounts.length - 1, ...accounts.slice(1).sort((a, b) => a.sid.localeCompare(b.sid)));
+    return accounts;
+  }
+
+  async listNumbers(accountSid: string): Promise<IncomingNumber[]> {
+    assertSid(accountSid, 'AC', 'account sid');
+    const resource = this.client.api.v2010.accounts(accountSid).incomingPhoneNumbers;
+    const instances = await this.allPages(() => resource.page({ pageSize: PAGE_SIZE }));
+    return instances.map((instance) => toIncomingNumber(instance as NumberInstanceFields));
+  }
+
+  async fetchNumber(accountSid: string, sid: string): Promise<IncomingNumber> {
+    const context = this.numberContext(accountSid, sid);
+    const instance = await this.call(() => context.fetch());
+    return toIncomingNumber(instance as NumberInstanceFields);
+  }
+
+  async updateNumber(accountSid: string, sid: string, update: VoiceUpdate): Promise<IncomingNumber> {
+    const context = this.numberContext(accountSid, sid);
+    const params: Record<string, string> = {};
+    if (update.voiceReceiveMode !== undefined) params.voiceReceiveMode = update.voiceReceiveMode;
+    if (update.voiceUrl !== undefined) params.voiceUrl = update.voiceUrl;
+    if (update.voiceMethod !== undefined) params.voiceMethod = update.voiceMethod;
+    if (update.voiceApplicationSid !== undefined) params.voiceApplicationSid = update.voiceApplicationSid;
+    const instance = await this.call(() => context.update(params));
+    return toIncomingNumber(instance as NumberInstanceFields);
+  }
+
+  private numberContext(accountSid: string, sid: string) {
+    assertSid(accountSid, 'AC', 'account sid');
+    assertSid(sid, 'PN', 'phone number sid');
+    return this.client.api.v2010.accounts(accountSid).incomingPhoneNumbers(sid);
+  }
+
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return this.gate(async () => {
+      try {
+        return await request();
+      } catch (error) {
+        throw toTypedError(error);
+      }
+    });
+  }
+
+  /** Follows the library's pages one request at a time, each through the gate. */
+  private async allPages<T>(first: () => Promise<PageLike<T>>): Promise<T[]> {
+    const items: T[] = [];
+    let page: PageLike<T> | undefined = await this.call(first);
+    while (page) {
+      items.push(...page.instances);
+      const current: PageLike<T> = page;
+      // Ask for the next page only when there is one: nextPage() sends its request at once.
+      page = current.getNextPageUrl() ? await this.call(async () => (await current.nextPage()) as PageLike<T>) : undefined;
+    }
+    return items;
+  }
+}
+
+function toIncomingNumber(instance: NumberInstanceFields): IncomingNumber {
+  return {
+    accountSid: instance.accountSid,
+    sid: instance.sid,
+    phoneNumber: instance.phoneNumber,
+    friendlyName: instance.friendlyName ?? null,
+    voiceCapable: instance.capabilities?.voice === true,
+    state: voiceStateFrom(instance),
+  };
+}
+
+/**
+ * The library throws RestException (with `status` and Twilio's `code`) for HTTP errors and our
+ * TwilioTransportError for network failures. Only the status, the Twilio code and the first line of
+ * the message survive: the library's objects can carry request config.
+ */
+export function toTypedError(error: unknown): Error {
+  if (error instanceof AuthError || error instanceof ExternalServiceError) return error;
+  const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+  if (status === 401 || status === 403) return new AuthError(`Twilio refused the credentials (HTTP ${status}${typeof code === 'number' ? `, code ${code}` : ''})`);
+  if (status !== undefined) {
+    const retryable = status === 429 || status >= 500;
+    return new ExternalServiceError(`Twilio answered HTTP ${status}${typeof code === 'number' ? ` (code ${code})` : ''}: ${message.slice(0, 200)}`, { status, retryable, cause: undefined });
+  }
+  return new ExternalServiceError(`Twilio request failed: ${message.slice(0, 200)}`, { retryable: true });
+}
