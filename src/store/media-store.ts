@@ -56,6 +56,15 @@ export interface StoreCapabilities {
   etagIsMd5: boolean;
 }
 
+/**
+ * What a store actually sent (objects written, bytes uploaded), exposed by both implementations as
+ * `transfer`, so a run summary or a test can see that an idempotent put sent nothing.
+ */
+export interface TransferCounters {
+  objectsSent: number;
+  bytesSent: number;
+}
+
 export interface MediaStore {
   /** Where this store points, for people and reports: `s3://bucket/prefix` or `file:///dir`. No credentials. */
   readonly displayUrl: string;
