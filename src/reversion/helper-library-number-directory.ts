@@ -4,7 +4,8 @@
  * through the shared call gate (rate, concurrency, retries), and every library error becomes one of
  * our typed errors, so nothing above sees an SDK type or a message with a secret in it.
  */
-import { AuthError, ExternalServiceError } from '../errors.js';
+import { AuthError, ExternalServiceError, FaxSunsetError, isRetryable } from '../errors.js';
+import type { AttemptResult, AttemptVerdict, RequestLimiter } from '../limits/request-limiter.js';
 import { assertSid } from '../sid.js';
 import type { TwilioRestClient } from '../twilio/twilio-rest-client.js';
 import type { NumberDirectory } from './number-directory.js';
@@ -13,6 +14,21 @@ import { voiceStateFrom, type IncomingNumber, type VoiceUpdate } from './voice-s
 
 /** Runs one Twilio request under the shared limits (rate, concurrency, retry with backoff). */
 export type CallGate = <T>(call: () => Promise<T>) => Promise<T>;
+
+/**
+ * A gate over the shared limiter. The calls it runs throw our typed errors (see `toTypedError`), so
+ * the verdict reads the class: refused credentials and other 4xx fail at once; 429, 5xx and network
+ * failures are retried with backoff.
+ */
+export function callGateFromLimiter(limiter: RequestLimiter): CallGate {
+  return <T>(call: () => Promise<T>) => limiter.run(() => call(), (result: AttemptResult<T>): AttemptVerdict<T> => {
+    if (result.ok) return { kind: 'done', value: result.value };
+    const error = result.error;
+    if (error instanceof AuthError || !isRetryable(error)) return { kind: 'fail', error };
+    if (error instanceof ExternalServiceError && error.status !== undefined) return { kind: 'retry', outcome: { kind: 'http', status: error.status }, error };
+    return { kind: 'retry', outcome: { kind: 'network' }, error };
+  });
+}
 
 /** The fields of the library's IncomingPhoneNumberInstance this file reads. */
 interface NumberInstanceFields {
@@ -134,7 +150,7 @@ function toIncomingNumber(instance: NumberInstanceFields): IncomingNumber {
  * the message survive: the library's objects can carry request config.
  */
 export function toTypedError(error: unknown): Error {
-  if (error instanceof AuthError || error instanceof ExternalServiceError) return error;
+  if (error instanceof FaxSunsetError) return error;
   const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
