@@ -64,6 +64,31 @@ export interface DeletionRecord {
 
 export type ListedChange = 'new' | 'updated' | 'unchanged' | 'stale';
 
+/** An older version of a fax, kept when Twilio's `date_updated` advanced. */
+export interface FaxHistoryEntry {
+  faxSid: string;
+  dateUpdated: string | null;
+  raw: Record<string, unknown>;
+  supersededAt: string;
+  runId: number | null;
+}
+
+export type FindingOutcome = 'match' | 'mismatch' | 'missing' | 'unverifiable';
+/** How a re-audit looked at an object: a verification method, or only whether it exists (`presence`). */
+export type FindingMethod = VerificationMethod | 'presence';
+
+/** One result of `verify`'s re-audit of one stored object. */
+export interface VerificationFinding {
+  id: number;
+  faxSid: string;
+  key: string;
+  at: string;
+  method: FindingMethod;
+  outcome: FindingOutcome;
+  detail: string | null;
+  runId: number | null;
+}
+
 export interface RunRecord {
   id: number;
   kind: RunKind;
@@ -126,8 +151,8 @@ export interface Catalog {
   /** Back to `listed` so it is archived again (media changed, or a re-audit found the object bad). */
   resetToListed(sid: string, reason: string): void;
 
-  /** Verified / metadata-only faxes with no open deletion intent, oldest first. */
-  listDeletable(options: { accountSid?: string; limit: number }): FaxRow[];
+  /** Verified / metadata-only faxes with no open deletion intent, oldest first (keyset after `after`). */
+  listDeletable(options: { accountSid?: string; limit: number; after?: { dateCreated: string | null; sid: string } }): FaxRow[];
   /** Phase 1 of a deletion. The database refuses it unless the fax is verified / metadata-only. */
   recordDeletionIntent(sid: string, runId: number | null): void;
   /** Phase 2: the receipt (204, or 404 = already gone); the fax becomes `deleted`. */
@@ -137,7 +162,22 @@ export interface Catalog {
   /** Withdraws an intent whose DELETE certainly did not happen (the fetch still finds the fax). */
   cancelDeletionIntent(sid: string): void;
 
-  /** Appends to the hash-chained event log. Never secrets in `data`. */
+  /** Older versions of a fax (oldest first); empty when it never changed. */
+  getHistory(sid: string): FaxHistoryEntry[];
+
+  /**
+   * Records one re-audit result (append-only; secrets redacted from `detail`). A non-match also goes
+   * to the event log. It does not change the fax's state: `verify` decides (e.g. `resetToListed`).
+   */
+  recordFinding(finding: Omit<VerificationFinding, 'id' | 'detail' | 'runId'> & { detail?: string | null; runId?: number | null }): void;
+  /** Findings oldest first, optionally of one run / one outcome, keyset paged by id. */
+  listFindings(options?: { runId?: number; outcome?: FindingOutcome; afterId?: number; limit?: number }): VerificationFinding[];
+
+  /**
+   * Appends to the hash-chained event log. Never secrets in `data` (string values are redacted anyway).
+   * The catalog already logs its own state changes (stored, verified, failed, lost, reset, deletion
+   * intent/receipt/cancel, fax updated, listing pages with new/updated faxes, runs, non-match findings).
+   */
   appendEvent(type: string, data: Record<string, unknown>, faxSid?: string | null): void;
   listEvents(options?: { afterId?: number; limit?: number }): CatalogEvent[];
   /** Recomputes the chain; returns the first broken event id or null when intact. */

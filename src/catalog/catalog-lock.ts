@@ -1,0 +1,185 @@
+/**
+ * One run per catalog: a lock file `<catalog>.lock` beside it, created with O_EXCL (atomic on local
+ * filesystems) and holding who owns it. A lock left by a crashed run on this host (its pid is no
+ * longer alive) is taken over; a lock from another host is never guessed about: the operator
+ * removes it after checking. SQLite's own locking protects the file; this lock protects the *run*
+ * (two archives interleaving deletions, or a sync racing an archive, would each be correct alone).
+ */
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { ConfigurationError, LockError } from '../errors.js';
+
+export interface CatalogLock {
+  /** The lock file's path (`<catalog>.lock`). */
+  readonly path: string;
+  /** Removes the lock if it is still this process's. Idempotent. */
+  release(): void;
+}
+
+export interface LockOwner {
+  pid: number;
+  hostname: string;
+  started_at: string;
+  command: string;
+}
+
+/** A lock file whose content is unreadable (a crash between create and write) is stale after this. */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+const MAX_TAKEOVER_ATTEMPTS = 3;
+
+/**
+ * Lock files this process holds. A lock naming this very pid that is NOT in here was left by an
+ * earlier process that had the same pid: a restarted container (pid 1 again, same hostname).
+ */
+const heldHere = new Set<string>();
+
+export function lockPathFor(catalogPath: string): string {
+  return `${resolve(catalogPath)}.lock`;
+}
+
+/** Takes the catalog's lock or throws LockError naming the holder. Released on process exit too. */
+export function acquireCatalogLock(catalogPath: string, owner: { command: string }): CatalogLock {
+  const path = lockPathFor(catalogPath);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigurationError(`cannot create the catalog folder ${dirname(path)} (${code}); pass --catalog with a writable folder`, { cause: error });
+  }
+  const mine: LockOwner = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: owner.command };
+  for (let attempt = 0; ; attempt++) {
+    if (tryCreate(path, mine)) return heldLock(path, mine);
+    const holder = readHolder(path);
+    if (holder === 'gone') continue; // released between our create and our read: try again
+    if (attempt >= MAX_TAKEOVER_ATTEMPTS || !isStale(path, holder)) throw lockedError(path, holder);
+    removeStale(path, holder);
+  }
+}
+
+/** Pure: whether a holder read from a lock file can be taken over by this process. */
+export function isStaleHolder(
+  holder: LockOwner,
+  here: { hostname: string; pid: number; holdsIt: boolean; isAlive: (pid: number) => boolean },
+): boolean {
+  if (holder.hostname !== here.hostname) return false;
+  if (holder.pid === here.pid) return !here.holdsIt;
+  return !here.isAlive(holder.pid);
+}
+
+function tryCreate(path: string, owner: LockOwner): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    throw new ConfigurationError(`cannot create the catalog lock ${path} (${code ?? 'error'}); pass --catalog with a writable folder`, { cause: error });
+  }
+  try {
+    writeSync(fd, JSON.stringify(owner) + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function readHolder(path: string): LockOwner | 'unreadable' | 'gone' {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return 'unreadable';
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string') {
+      return { pid: parsed.pid, hostname: parsed.hostname, started_at: String(parsed.started_at ?? 'unknown'), command: String(parsed.command ?? '') };
+    }
+  } catch {
+    // fall through
+  }
+  return 'unreadable';
+}
+
+function isStale(path: string, holder: LockOwner | 'unreadable'): boolean {
+  if (holder === 'unreadable') {
+    try {
+      return Date.now() - statSync(path).mtimeMs > UNREADABLE_LOCK_GRACE_MS;
+    } catch {
+      return true;
+    }
+  }
+  return isStaleHolder(holder, { hostname: hostname(), pid: process.pid, holdsIt: heldHere.has(path), isAlive: pidIsAlive });
+}
+
+function pidIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Moves the stale lock aside (rename is atomic, so of two processes taking over only one gets it),
+ * then checks that what it moved is the stale lock it judged; if another process had meanwhile taken
+ * the lock, it is put back with link (which never overwrites) and this process reports it as held.
+ */
+function removeStale(path: string, judged: LockOwner | 'unreadable'): void {
+  const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // someone else moved it first; the next create attempt decides
+  }
+  const moved = readHolder(aside);
+  const same =
+    judged === 'unreadable' ? moved === 'unreadable' : moved !== 'unreadable' && moved !== 'gone' && moved.pid === judged.pid && moved.started_at === judged.started_at;
+  if (!same) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a third process created a lock in between: it holds the catalog now
+    }
+    unlinkQuietly(aside);
+    throw lockedError(path, moved === 'gone' ? 'unreadable' : moved);
+  }
+  unlinkQuietly(aside);
+}
+
+function heldLock(path: string, owner: LockOwner): CatalogLock {
+  let released = false;
+  heldHere.add(path);
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    heldHere.delete(path);
+    process.removeListener('exit', release);
+    const holder = readHolder(path);
+    // Only our own lock is removed: after a takeover by someone else, theirs stays.
+    if (holder !== 'gone' && holder !== 'unreadable' && holder.pid === owner.pid && holder.started_at === owner.started_at && holder.hostname === owner.hostname) {
+      unlinkQuietly(path);
+    }
+  };
+  process.on('exit', release);
+  return { path, release };
+}
+
+function lockedError(path: string, holder: LockOwner | 'unreadable'): LockError {
+  if (holder === 'unreadable') {
+    return new LockError(`another fax-sunset run holds the catalog lock (its lock file is being written or unreadable): ${path}`);
+  }
+  return new LockError(`another fax-sunset run (pid ${holder.pid} on host ${holder.hostname}, since ${holder.started_at}) holds the catalog lock: ${path}`);
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The archive listing as CSV: one row per fax with where its bytes are, their checksums, how and
+ * when they were verified, and the deletion receipt. Streamed (csv-stringify over the catalog's
+ * keyset pages) to a temp file in the same folder, fsynced and renamed, so a reader sees the old
+ * file or the new one, never half of one. The file holds phone numbers: mode 0600.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import { ConfigurationError } from '../errors.js';
+import type { Catalog, FaxRow } from './catalog.js';
+
+export const CSV_COLUMNS = [
+  'sid',
+  'account_sid',
+  'state',
+  'status',
+  'direction',
+  'from',
+  'to',
+  'num_pages',
+  'date_created',
+  'date_updated',
+  'media_key',
+  'media_size',
+  'media_sha256',
+  'media_md5',
+  'media_content_type',
+  'verified_at',
+  'verification_method',
+  'sidecar_key',
+  'sidecar_sha256',
+  'sidecar_verified_at',
+  'deleted_at',
+  'delete_http_status',
+  'twilio_request_id',
+  'attempts',
+  'last_error',
+] as const;
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const PLAIN_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Neutralises a cell a spreadsheet would run as a formula (OWASP "CSV injection"): a value starting
+ * with = + - @ TAB or CR gets a leading single quote. A valid E.164 number (`+14155551234`) and a
+ * plain number (`-0.00700`, Twilio's prices are negative) stay exactly as they are: they are data
+ * an auditor compares, and a spreadsheet reads them as numbers, not formulas.
+ */
+export function neutralizeSpreadsheetCell(value: string): string {
+  if (!FORMULA_START.test(value)) return value;
+  if (E164.test(value) || PLAIN_NUMBER.test(value)) return value;
+  return `'${value}`;
+}
+
+/** One fax as a CSV record (pure). Numbers stay numbers; every text cell is neutralised. */
+export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | null> {
+  const media = fax.objects.find((o) => o.kind === 'media') ?? null;
+  const sidecar = fax.objects.find((o) => o.kind === 'sidecar') ?? null;
+  const receipt = fax.deletion?.receiptAt ? fax.deletion : null;
+  const record: Record<CsvColumn, string | number | null> = {
+    sid: fax.sid,
+    account_sid: fax.accountSid,
+    state: fax.state,
+    status: fax.status,
+    direction: fax.direction,
+    from: fax.from,
+    to: fax.to,
+    num_pages: fax.numPages,
+    date_created: fax.dateCreated,
+    date_updated: fax.dateUpdated,
+    media_key: media?.key ?? null,
+    media_size: media?.size ?? null,
+    media_sha256: media?.sha256Hex ?? null,
+    media_md5: media?.md5Hex ?? null,
+    media_content_type: media?.contentType ?? null,
+    verified_at: media?.verifiedAt ?? sidecar?.verifiedAt ?? null,
+    verification_method: media?.verificationMethod ?? sidecar?.verificationMethod ?? null,
+    sidecar_key: sidecar?.key ?? null,
+    sidecar_sha256: sidecar?.sha256Hex ?? null,
+    sidecar_verified_at: sidecar?.verifiedAt ?? null,
+    deleted_at: receipt?.receiptAt ?? null,
+    delete_http_status: receipt?.httpStatus ?? null,
+    twilio_request_id: receipt?.requestId ?? null,
+    attempts: fax.attempts,
+    last_error: fax.lastError,
+  };
+  for (const column of CSV_COLUMNS) {
+    const value = record[column];
+    if (typeof value === 'string') record[column] = neutralizeSpreadsheetCell(value);
+  }
+  return record;
+}
+
+/** Writes every fax of the catalog, oldest first, atomically to `csvPath`. */
+export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promise<{ rows: number }> {
+  const target = resolve(csvPath);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let rows = 0;
+  function* records(): Generator<Record<CsvColumn, string | number | null>> {
+    for (const fax of catalog.iterateFaxes()) {
+      rows++;
+      yield csvRecordFor(fax);
+    }
+  }
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await pipeline(
+      Readable.from(records()),
+      stringify({ header: true, columns: [...CSV_COLUMNS]}),
+      createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
+    );
+    const handle = await open(temp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EROFS' || code === 'ENOSPC' || code === 'EPERM') {
+      throw new ConfigurationError(`cannot write the CSV ${target} (${code}); pass --csv with a writable folder`, { cause: error });
+    }
+    throw error;
+  }
+  await syncFolder(dirname(target));
+  return { rows };
+}
+
+/** The rename itself is durable only once the folder is fsynced (best effort: not every OS allows it). */
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await open(folder, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // e.g. Windows cannot open a directory
+  }
+}

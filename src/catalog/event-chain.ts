@@ -1,0 +1,45 @@
+/**
+ * The event log's hash chain, as pure functions so an auditor (or the report) can recompute it
+ * without this catalog: each event's hash is
+ *
+ *   sha256_hex( prev_hash + canonicalJson({ id, at, type, fax_sid, data }) )
+ *
+ * where `prev_hash` is the previous event's hash (GENESIS_HASH for the first) and canonical JSON
+ * is JSON.stringify with object keys sorted at every depth and no whitespace. Editing, inserting
+ * or removing any event in the middle changes a hash that a later event commits to.
+ */
+import { createHash } from 'node:crypto';
+
+/** The `prev_hash` of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with sorted keys at every depth: the same value always gives the same bytes. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value)) ?? 'null';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+      const child = (value as Record<string, unknown>)[key];
+      if (child !== undefined) out[key] = sortKeys(child);
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface ChainedEventContent {
+  id: number;
+  at: string;
+  type: string;
+  faxSid: string | null;
+  data: Record<string, unknown>;
+}
+
+export function eventHash(prevHash: string, event: ChainedEventContent): string {
+  const body = canonicalJson({ id: event.id, at: event.at, type: event.type, fax_sid: event.faxSid, data: event.data });
+  return createHash('sha256').update(prevHash + body).digest('hex');
+}

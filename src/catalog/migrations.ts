@@ -1,0 +1,260 @@
+/**
+ * The catalog's schema as numbered migrations, applied in order and recorded in SQLite's
+ * `user_version`. A migration is never edited once released: a change is a new migration.
+ *
+ * The triggers are the database's own guard of the one invariant (DESIGN.md): even a bug above the
+ * catalog, or a person with the sqlite3 shell, cannot record a deletion of a fax that is not proven
+ * archived, mark a fax verified while an object is unproven, or rewrite the event log.
+ */
+import { ConfigurationError } from '../errors.js';
+
+/** The subset of better-sqlite3 the migrations need. */
+export interface MigrationDatabase {
+  exec(sql: string): unknown;
+  pragma(source: string, options: { simple: true }): unknown;
+  transaction(fn: () => void): () => void;
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+const DELETABLE = `('verified', 'metadata-only')`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'faxes, history, objects, deletions, runs, hash-chained events, findings; invariant triggers',
+    sql: `
+CREATE TABLE faxes (
+  sid TEXT PRIMARY KEY,
+  account_sid TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('listed','fetched','stored','verified','metadata-only','deleted','failed','lost')),
+  status TEXT,
+  direction TEXT,
+  from_number TEXT,
+  to_number TEXT,
+  quality TEXT,
+  media_sid TEXT,
+  media_url TEXT,            -- without its query string: never a pre-signed signature
+  num_pages INTEGER,
+  duration INTEGER,
+  price TEXT,                -- the spec says number, real payloads carried strings: kept as text
+  price_unit TEXT,
+  api_version TEXT,
+  url TEXT,
+  links TEXT,                -- JSON
+  date_created TEXT,         -- as Twilio gave it
+  date_updated TEXT,
+  created_key TEXT NOT NULL, -- date_created normalized to ISO 8601 ms ('' when unknown): the sort key
+  raw TEXT NOT NULL,         -- Twilio's JSON, sanitized
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  first_seen_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  state_changed_at TEXT NOT NULL,
+  last_run_id INTEGER,
+  media_size INTEGER,
+  media_sha256 TEXT,
+  media_md5 TEXT,
+  media_content_type TEXT,
+  media_pages INTEGER
+);
+CREATE INDEX faxes_state_created ON faxes (state, created_key, sid);
+CREATE INDEX faxes_account_created ON faxes (account_sid, created_key, sid);
+CREATE INDEX faxes_created ON faxes (created_key, sid);
+CREATE INDEX faxes_unfinished ON faxes (created_key, sid) WHERE state IN ('listed','fetched','stored','failed');
+CREATE INDEX faxes_deletable ON faxes (created_key, sid) WHERE state IN ${DELETABLE};
+
+CREATE TABLE fax_history (
+  id INTEGER PRIMARY KEY,
+  fax_sid TEXT NOT NULL REFERENCES faxes (sid),
+  date_updated TEXT,
+  raw TEXT NOT NULL,
+  superseded_at TEXT NOT NULL,
+  run_id INTEGER
+);
+CREATE INDEX fax_history_sid ON fax_history (fax_sid, id);
+
+CREATE TABLE objects (
+  id INTEGER PRIMARY KEY,
+  fax_sid TEXT NOT NULL REFERENCES faxes (sid),
+  kind TEXT NOT NULL CHECK (kind IN ('media','sidecar')),
+  key TEXT NOT NULL,
+  size INTEGER NOT NULL CHECK (size >= 0),
+  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  md5 TEXT NOT NULL CHECK (length(md5) = 32),
+  content_type TEXT NOT NULL,
+  etag TEXT,
+  version_id TEXT,
+  stored_at TEXT NOT NULL,
+  verified_at TEXT,
+  verification_method TEXT CHECK (verification_method IN ('checksum','etag-md5','full')),
+  CHECK ((verified_at IS NULL) = (verification_method IS NULL)),
+  UNIQUE (fax_sid, kind)
+);
+
+CREATE TABLE deletions (
+  id INTEGER PRIMARY KEY,
+  fax_sid TEXT NOT NULL REFERENCES faxes (sid),
+  intent_at TEXT NOT NULL,
+  run_id INTEGER,
+  receipt_at TEXT,
+  http_status INTEGER,
+  request_id TEXT,
+  cancelled_at TEXT,         -- the DELETE certainly did not happen; the row stays as evidence
+  CHECK (receipt_at IS NULL OR cancelled_at IS NULL),
+  CHECK ((receipt_at IS NULL) = (http_status IS NULL))
+);
+CREATE INDEX deletions_sid ON deletions (fax_sid, id);
+CREATE UNIQUE INDEX deletions_one_open ON deletions (fax_sid) WHERE receipt_at IS NULL AND cancelled_at IS NULL;
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  exit_code INTEGER,
+  options TEXT NOT NULL,
+  summary TEXT
+);
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  type TEXT NOT NULL,
+  fax_sid TEXT,
+  data TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX events_fax ON events (fax_sid) WHERE fax_sid IS NOT NULL;
+
+CREATE TABLE findings (
+  id INTEGER PRIMARY KEY,
+  fax_sid TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  method TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('match','mismatch','missing','unverifiable')),
+  detail TEXT,
+  run_id INTEGER
+);
+CREATE INDEX findings_fax ON findings (fax_sid, id);
+CREATE INDEX findings_run ON findings (run_id, id);
+
+-- The one invariant, in the database itself: no deletion intent unless the fax is verified or
+-- metadata-only and every one of its objects is verified (COALESCE: a missing fax is refused too).
+CREATE TRIGGER deletions_require_verified_fax BEFORE INSERT ON deletions
+WHEN COALESCE((SELECT state FROM faxes WHERE sid = NEW.fax_sid), '') NOT IN ${DELETABLE}
+  OR NOT EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.fax_sid)
+  OR EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.fax_sid AND verified_at IS NULL)
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a deletion intent needs a verified or metadata-only fax whose every object is verified');
+END;
+-- A receipt is evidence: once written it never changes, and no deletion row is ever removed.
+CREATE TRIGGER deletions_receipt_immutable BEFORE UPDATE ON deletions
+WHEN OLD.receipt_at IS NOT NULL OR OLD.cancelled_at IS NOT NULL
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a deletion receipt or cancellation is never changed');
+END;
+CREATE TRIGGER deletions_never_removed BEFORE DELETE ON deletions
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: deletion records are never removed');
+END;
+
+-- 'deleted' only from a deletable state, and only with a receipt (2xx, or 404 = already gone).
+CREATE TRIGGER faxes_deleted_requires_receipt BEFORE UPDATE OF state ON faxes
+WHEN NEW.state = 'deleted' AND OLD.state <> 'deleted' AND (
+  OLD.state NOT IN ${DELETABLE}
+  OR NOT EXISTS (SELECT 1 FROM deletions WHERE fax_sid = NEW.sid AND receipt_at IS NOT NULL AND cancelled_at IS NULL
+                 AND (http_status = 404 OR http_status BETWEEN 200 AND 299)))
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a fax becomes deleted only from verified/metadata-only with a deletion receipt');
+END;
+-- verified / metadata-only only while every object is verified (and verified has its media).
+CREATE TRIGGER faxes_verified_requires_verified_objects BEFORE UPDATE OF state ON faxes
+WHEN NEW.state IN ${DELETABLE} AND (
+  NOT EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid)
+  OR EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid AND verified_at IS NULL)
+  OR (NEW.state = 'verified' AND NOT EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid AND kind = 'media')))
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a fax is verified only when every stored object is verified');
+END;
+-- Objects rows have no sid before the fax exists, so a new row can only start unproven.
+CREATE TRIGGER faxes_insert_starts_unproven BEFORE INSERT ON faxes
+WHEN NEW.state IN ('verified','metadata-only','deleted')
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a new fax row cannot start verified, metadata-only or deleted');
+END;
+-- The proof under a verified / deleted fax cannot be taken away.
+CREATE TRIGGER objects_keep_proof_on_update BEFORE UPDATE ON objects
+WHEN (SELECT state FROM faxes WHERE sid = OLD.fax_sid) IN ('verified','metadata-only','deleted')
+  AND (NEW.verified_at IS NULL OR NEW.sha256 <> OLD.sha256 OR NEW.key <> OLD.key OR NEW.size <> OLD.size OR NEW.fax_sid <> OLD.fax_sid)
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: the objects of a verified or deleted fax are not changed');
+END;
+CREATE TRIGGER objects_keep_proof_on_delete BEFORE DELETE ON objects
+WHEN (SELECT state FROM faxes WHERE sid = OLD.fax_sid) IN ('verified','metadata-only','deleted')
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: the objects of a verified or deleted fax are not removed');
+END;
+CREATE TRIGGER objects_insert_under_proven_fax BEFORE INSERT ON objects
+WHEN NEW.verified_at IS NULL AND (SELECT state FROM faxes WHERE sid = NEW.fax_sid) IN ('verified','metadata-only','deleted')
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: an unverified object cannot join a verified or deleted fax');
+END;
+
+-- The event log and the audit findings are append-only.
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: the event log is append-only');
+END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: the event log is append-only');
+END;
+CREATE TRIGGER findings_no_update BEFORE UPDATE ON findings
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: verification findings are append-only');
+END;
+CREATE TRIGGER findings_no_delete BEFORE DELETE ON findings
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: verification findings are append-only');
+END;
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies every migration newer than the file's `user_version`, each in its own transaction. */
+export function migrate(db: MigrationDatabase, path: string): number {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new ConfigurationError(
+      `the catalog ${path} has schema version ${current}, newer than this fax-sunset understands (${LATEST_SCHEMA_VERSION}); upgrade fax-sunset`,
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    })();
+  }
+  return LATEST_SCHEMA_VERSION;
+}
+
+/** For a read-only open: the file must already be at the version this code reads. */
+export function assertSchemaCurrent(db: MigrationDatabase, path: string): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current !== LATEST_SCHEMA_VERSION) {
+    throw new ConfigurationError(
+      `the catalog ${path} has schema version ${current}, this fax-sunset reads version ${LATEST_SCHEMA_VERSION}; ` +
+        (current < LATEST_SCHEMA_VERSION ? 'run archive or sync once to upgrade it' : 'upgrade fax-sunset'),
+    );
+  }
+}
