@@ -1,0 +1,252 @@
+/**
+ * `fax-sunset numbers plan|apply|rollback`: parse flags, wire the Twilio client, limiter and catalog,
+ * call one reversion use case, print, set the exit code. No decisions here (src/reversion/ has them).
+ */
+import { promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Command, Option } from 'commander';
+import { acquireCatalogLock } from '../catalog/catalog-lock.js';
+import { openCatalog } from '../catalog/sqlite-catalog.js';
+import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { createRequestLimiter } from '../limits/request-limiter.js';
+import { applyPlan } from '../reversion/apply-plan.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../reversion/helper-library-number-directory.js';
+import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
+import type { NumberChangeReport, NumberChangeResult } from '../reversion/number-change-run.js';
+import { exitCodeForChanges } from '../reversion/number-change-run.js';
+import { readPlanFile, writePlanFiles } from '../reversion/plan-files.js';
+import { describeDeadline } from '../reversion/render-plan.js';
+import { checkPlanIntegrity, DEFAULT_DEADLINE } from '../reversion/reversion-plan.js';
+import { rollbackChanges } from '../reversion/rollback-changes.js';
+import { readRollbackFile } from '../reversion/rollback-journal.js';
+import { defaultDestinationFrom, parseNumberMap, type VoiceTargets } from '../reversion/voice-targets.js';
+import { createTwilioRestClient } from '../twilio/twilio-rest-client.js';
+import { twilioCredentialsFromEnv } from './credentials.js';
+import { chooseOutputMode } from './run-output.js';
+import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
+
+type Flags = Record<string, string | boolean | undefined>;
+
+const CONFIRMATION_HELP =
+  '\nConfirmation: on a terminal you are asked before anything changes unless --yes is given; ' +
+  'without a terminal (cron, CI) or with --json, --yes is required. --dry-run never asks and changes nothing.\n' +
+  'Exit codes: 0 all done; 1 numbers left (failed, skipped as stale, not run); 2 bad usage, plan refused or credentials; 3 catalog locked.';
+
+export function numbersCommand(): Command {
+  const numbers = new Command('numbers')
+    .description('Move fax numbers back to voice: a reviewable plan, applied with a dry run, a stale check and a rollback file')
+    .exitOverride();
+  numbers.addCommand(planCommand());
+  numbers.addCommand(applyCommand());
+  numbers.addCommand(rollbackCommand());
+  return numbers;
+}
+
+function planCommand(): Command {
+  const command = new Command('plan')
+    .description('List every number in fax mode and write plan.json, plan.csv and plan.md (review plan.md before applying)')
+    .option('--out <dir>', 'folder for plan.json, plan.csv and plan.md', './numbers-plan')
+    .option('--subaccounts', 'also plan the numbers of every subaccount')
+    .option('--voice-url <url>', 'the voice URL every reverted number gets')
+    .addOption(new Option('--voice-method <method>', 'HTTP method for --voice-url').choices(['GET', 'POST', 'get', 'post']))
+    .option('--voice-application-sid <AP...>', 'a TwiML application every reverted number gets (instead of --voice-url)')
+    .option('--map <numbers.csv>', 'per-number destinations: rows of "number-or-PN-sid,voice-url-or-AP-sid[,method]"; overrides the default')
+    .option('--keep-voice-url', 'allow numbers without a destination to keep their fax URL as voice URL (flagged in the plan)')
+    .option('--deadline <YYYY-MM-DD>', 'the date shown as the deadline in plan.md', DEFAULT_DEADLINE)
+    .exitOverride()
+    .addHelpText('after', '\nA fax number without a safe voice destination is refused (left in fax mode). Exit 1 when any is refused.');
+  addSharedOptions(command, ['twilioUrl', 'concurrency', 'rps', 'json']);
+  command.action(async (flags: Flags) => {
+    process.exitCode = await planAction(flags);
+  });
+  return command;
+}
+
+function applyCommand(): Command {
+  const command = new Command('apply')
+    .description('Apply a reviewed plan.json: stale numbers are skipped, each change is re-fetched, rollback.json is written as it goes')
+    .argument('<plan>', 'the plan.json written by `numbers plan`')
+    .option('--expect-sha256 <hex>', 'refuse the plan unless its SHA-256 is this (the hash shown in plan.md when it was reviewed)')
+    .option('--out <dir>', 'folder for rollback.json (default: the plan\'s folder)')
+    .option('-y, --yes', 'change numbers without asking')
+    .exitOverride()
+    .addHelpText('after', CONFIRMATION_HELP);
+  addSharedOptions(command, ['catalog', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  command.action(async (planPath: string, flags: Flags) => {
+    process.exitCode = await applyAction(planPath, flags);
+  });
+  return command;
+}
+
+function rollbackCommand(): Command {
+  const command = new Command('rollback')
+    .description('Restore the prior state recorded in rollback.json (numbers changed since are skipped, never overwritten)')
+    .argument('<rollback>', 'the rollback.json written by `numbers apply`')
+    .option('-y, --yes', 'change numbers without asking')
+    .exitOverride()
+    .addHelpText('after', CONFIRMATION_HELP);
+  addSharedOptions(command, ['catalog', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  command.action(async (rollbackPath: string, flags: Flags) => {
+    process.exitCode = await rollbackAction(rollbackPath, flags);
+  });
+  return command;
+}
+
+export async function planAction(flags: Flags): Promise<number> {
+  const defaultDestination = defaultDestinationFrom({
+    voiceUrl: str(flags.voiceUrl),
+    voiceMethod: str(flags.voiceMethod),
+    voiceApplicationSid: str(flags.voiceApplicationSid),
+  });
+  const mapFile = str(flags.map);
+  const byNumber = mapFile ? parseNumberMap(await readText(mapFile), mapFile) : new Map();
+  const keepVoiceUrl = Boolean(flags.keepVoiceUrl);
+  if (!defaultDestination && byNumber.size === 0 && !keepVoiceUrl) {
+    throw new UsageError('no voice destination: give --voice-url, --voice-application-sid or --map (or --keep-voice-url to keep each fax URL, flagged)');
+  }
+  const targets: VoiceTargets = { defaultDestination, byNumber };
+  const directory = directoryFrom(flags);
+  const plan = await makeReversionPlan(directory, targets, {
+    subaccounts: Boolean(flags.subaccounts),
+    keepVoiceUrl,
+    deadline: String(flags.deadline ?? DEFAULT_DEADLINE),
+    mapFile: mapFile ?? null,
+  });
+  const paths = await writePlanFiles(plan, String(flags.out ?? './numbers-plan'));
+  const code = plan.counts.refused > 0 ? ExitCode.itemsLeft : ExitCode.ok;
+  if (flags.json) {
+    line({ event: 'summary', command: 'numbers plan', sha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
+  } else {
+    const out: string[] = ['', 'numbers plan', `  ${describeDeadline(plan.deadline, new Date(plan.createdAt))}`];
+    for (const warning of plan.warnings) out.push(`  warning: ${warning}`);
+    for (const [key, value] of Object.entries(plan.counts)) out.push(`  ${key.padEnd(18)} ${value}`);
+    out.push(`  sha256             ${plan.sha256}`, `  review             ${paths.markdown}`, '');
+    out.push(`then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${plan.sha256} --dry-run`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return code;
+}
+
+export async function applyAction(planPath: string, flags: Flags): Promise<number> {
+  const plan = await readPlanFile(planPath);
+  checkPlanIntegrity(plan, str(flags.expectSha256));
+  const dryRun = Boolean(flags.dryRun);
+  const rollbackPath = resolve(join(str(flags.out) ?? dirname(planPath), 'rollback.json'));
+  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
+  const directory = directoryFrom(flags);
+  if (!dryRun) await confirm(`Change ${plan.changes.length} number(s) to voice per plan ${plan.sha256.slice(0, 12)}…?`, flags);
+  return withCatalog(flags, 'numbers-apply', dryRun, { plan: plan.sha256, planPath, rollbackPath }, async (events) => {
+    const report = await applyPlan(plan, { directory, rollbackPath, dryRun, concurrency, events, onResult: printer(flags) });
+    return finish(flags, dryRun ? 'numbers apply (dry run: nothing changed)' : 'numbers apply', report, { plan: plan.sha256, rollback: report.rollbackPath });
+  });
+}
+
+export async function rollbackAction(rollbackPath: string, flags: Flags): Promise<number> {
+  const file = await readRollbackFile(rollbackPath);
+  const dryRun = Boolean(flags.dryRun);
+  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
+  const directory = directoryFrom(flags);
+  if (!dryRun) await confirm(`Restore the prior state of ${file.entries.length} number(s) from ${rollbackPath}?`, flags);
+  return withCatalog(flags, 'numbers-rollback', dryRun, { plan: file.planSha256, rollbackPath }, async (events) => {
+    const report = await rollbackChanges(file, { directory, dryRun, concurrency, events, onResult: printer(flags) });
+    return finish(flags, dryRun ? 'numbers rollback (dry run: nothing changed)' : 'numbers rollback', report, { plan: file.planSha256 });
+  });
+}
+
+/** Locks and opens the catalog for a run that changes numbers; a dry run touches neither. */
+async function withCatalog(
+  flags: Flags,
+  kind: 'numbers-apply' | 'numbers-rollback',
+  dryRun: boolean,
+  runOptions: Record<string, unknown>,
+  body: (events: ReturnType<typeof openCatalog> | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
+): Promise<number> {
+  if (dryRun) return (await body(null)).code;
+  const catalogPath = String(flags.catalog ?? './fax-archive/catalog.sqlite');
+  const lock = acquireCatalogLock(catalogPath, { command: kind });
+  try {
+    const catalog = openCatalog(catalogPath);
+    try {
+      const runId = catalog.startRun(kind, runOptions);
+      try {
+        const { code, summary } = await body(catalog);
+        catalog.finishRun(runId, code, summary);
+        return code;
+      } catch (error) {
+        catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
+        throw error;
+      }
+    } finally {
+      catalog.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+function directoryFrom(flags: Flags): HelperLibraryNumberDirectory {
+  const credentials = twilioCredentialsFromEnv();
+  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
+  const client = createTwilioRestClient({ ...credentials, baseUrl: str(flags.twilioUrl), maxSockets: concurrency });
+  const limiter = createRequestLimiter({ ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'), concurrency });
+  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), credentials.accountSid);
+}
+
+/**
+ * On a terminal: ask unless --yes. Elsewhere (or with --json, where a prompt would corrupt the
+ * output): --yes is required, so a scheduled job never changes numbers by accident.
+ */
+async function confirm(question: string, flags: Flags): Promise<void> {
+  if (flags.yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY || flags.json) {
+    throw new UsageError('refusing to change numbers without confirmation: pass --yes (or --dry-run to only look)');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed: nothing changed');
+  } finally {
+    rl.close();
+  }
+}
+
+function printer(flags: Flags): (result: NumberChangeResult) => void {
+  const mode = chooseOutputMode({ json: Boolean(flags.json), quiet: Boolean(flags.quiet) });
+  return (result) => {
+    if (mode === 'json') return line({ event: 'number', ...result });
+    if (mode === 'quiet' && result.outcome !== 'failed') return;
+    let detail = '';
+    if (result.outcome === 'skipped-stale') detail = `: changed since the plan (${(result.differences ?? []).map((d) => d.field).join(', ')})`;
+    else if (result.error) detail = `: ${result.error}`;
+    else if (result.update) detail = `: ${JSON.stringify(result.update)}`;
+    process.stderr.write(`${result.outcome.padEnd(15)} ${result.phoneNumber} ${result.sid}${detail}\n`);
+  };
+}
+
+function finish(flags: Flags, title: string, report: NumberChangeReport, extra: Record<string, unknown>): { code: number; summary: Record<string, unknown> } {
+  const code = exitCodeForChanges(report);
+  const summary = { ...report.summary, ...extra, exitCode: code };
+  if (chooseOutputMode({ json: Boolean(flags.json), quiet: Boolean(flags.quiet) }) === 'json') line({ event: 'summary', command: title, ...summary });
+  else {
+    process.stdout.write(`\n${title}\n`);
+    for (const [key, value] of Object.entries(summary)) if (value !== null && value !== undefined) process.stdout.write(`  ${key.padEnd(16)} ${String(value)}\n`);
+  }
+  return { code, summary };
+}
+
+function line(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
+}
+
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+async function readText(filePath: string): Promise<string> {
+  try {
+    return await fs.readFile(filePath, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${filePath}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
