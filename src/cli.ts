@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
 import { emulatorCommand } from './commands/emulator-command.js';
+import { numbersCommand } from './commands/numbers-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('fax-sunset')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(emulatorCommand());
+  program.addCommand(numbersCommand());
   return program;
 }
 
