@@ -9,6 +9,7 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, sta
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ConfigurationError, LockError } from '../errors.js';
+import { fsProblem } from './fs-problem.js';
 
 export interface CatalogLock {
   /** The lock file's path (`<catalog>.lock`). */
@@ -44,8 +45,7 @@ export function acquireCatalogLock(catalogPath: string, owner: { command: string
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigurationError(`cannot create the catalog folder ${dirname(path)} (${code}); pass --catalog with a writable folder`, { cause: error });
+    throw new ConfigurationError(`cannot create the catalog folder ${dirname(path)}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
   }
   const mine: LockOwner = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: owner.command };
   for (let attempt = 0; ; attempt++) {
@@ -74,7 +74,7 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    throw new ConfigurationError(`cannot create the catalog lock ${path} (${code ?? 'error'}); pass --catalog with a writable folder`, { cause: error });
+    throw new ConfigurationError(`cannot create the catalog lock ${path}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
   }
   try {
     writeSync(fd, JSON.stringify(owner) + '\n');

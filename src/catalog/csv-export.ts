@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ConfigurationError } from '../errors.js';
 import type { Catalog, FaxRow } from './catalog.js';
+import { fsProblem } from './fs-problem.js';
 
 export const CSV_COLUMNS = [
   'sid',
@@ -126,8 +127,8 @@ export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promis
   } catch (error) {
     await rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EROFS' || code === 'ENOSPC' || code === 'EPERM') {
-      throw new ConfigurationError(`cannot write the CSV ${target} (${code}); pass --csv with a writable folder`, { cause: error });
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'EROFS' || code === 'ENOSPC' || code === 'EPERM') {
+      throw new ConfigurationError(`cannot write the CSV ${target}: ${fsProblem(error)}; pass --csv with a writable folder`, { cause: error });
     }
     throw error;
   }

@@ -31,6 +31,7 @@ import { canonicalJson, eventHash, GENESIS_HASH } from './event-chain.js';
 import { createdKeyFor, faxColumnsFrom, redactDeep, type FaxColumns } from './fax-columns.js';
 import { canTransition, DELETABLE_STATES, FAX_STATES, UNFINISHED_STATES, type FaxState } from './fax-states.js';
 import { compareFaxVersions, mediaChanged } from './fax-version.js';
+import { fsProblem } from './fs-problem.js';
 import { assertSchemaCurrent, migrate } from './migrations.js';
 
 export interface OpenCatalogOptions {
@@ -628,8 +629,7 @@ function openWritable(path: string): Database.Database {
     closeSync(openSync(path, 'a', 0o600)); // 'a': create when missing, never truncate
     if (created) chmodSync(path, 0o600);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigurationError(`cannot create or write the catalog ${path} (${code}); pass --catalog with a writable folder`, { cause: error });
+    throw new ConfigurationError(`cannot create or write the catalog ${path}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
   }
   // SQLite creates -wal and -shm with the database file's mode, but a restrictive umask while it
   // opens them costs nothing and covers SQLite builds that do not copy the mode.

@@ -2,6 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Catalog, ObjectRecord } from '../../src/catalog/catalog.js';
+import type { FaxState } from '../../src/catalog/fax-states.js';
 
 export const ACCOUNT = 'AC' + 'a'.repeat(32);
 export const OTHER_ACCOUNT = 'AC' + 'b'.repeat(32);
@@ -47,4 +49,63 @@ export const MD5 = 'b'.repeat(32);
 export function tempDir(prefix = 'catalog-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `fax-sunset-${prefix}`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+
+export function mediaObject(n: number): Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'> {
+  return {
+    kind: 'media',
+    key: `${ACCOUNT}/2024/01/${faxSid(n)}.pdf`,
+    size: 1234,
+    sha256Hex: SHA,
+    md5Hex: MD5,
+    contentType: 'application/pdf',
+    etag: `"${MD5}"`,
+    versionId: null,
+    storedAt: '2024-02-01T00:00:00.000Z',
+  };
+}
+
+export function sidecarObject(n: number): Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'> {
+  return { ...mediaObject(n), kind: 'sidecar', key: `${ACCOUNT}/2024/01/${faxSid(n)}.json`, contentType: 'application/json', sha256Hex: 'c'.repeat(64) };
+}
+
+export const FETCHED_MEDIA = { size: 1234, sha256Hex: SHA, md5Hex: MD5, contentType: 'application/pdf', pages: 2 };
+
+/** Lists fax `n` (with or without media) and moves it through the real catalog methods to `state`. */
+export function driveTo(catalog: Catalog, n: number, state: FaxState, options: { hasMedia?: boolean } = {}): string {
+  const hasMedia = options.hasMedia ?? state !== 'metadata-only';
+  const sid = faxSid(n);
+  catalog.recordListed([twilioFax(n, hasMedia ? {} : { media_sid: null, media_url: null, num_pages: 0 })], null);
+  const at = '2024-02-01T00:00:01.000Z';
+  switch (state) {
+    case 'listed':
+      return sid;
+    case 'failed':
+      catalog.markFailed(sid, 'boom');
+      return sid;
+    case 'lost':
+      catalog.markLost(sid, 'gone');
+      return sid;
+    default:
+      break;
+  }
+  if (hasMedia) {
+    catalog.markFetched(sid, FETCHED_MEDIA);
+    if (state === 'fetched') return sid;
+    catalog.markStored(sid, [mediaObject(n), sidecarObject(n)]);
+    if (state === 'stored') return sid;
+    catalog.markVerified(sid, [
+      { kind: 'media', method: 'checksum', at },
+      { kind: 'sidecar', method: 'checksum', at },
+    ]);
+  } else {
+    catalog.markStored(sid, [sidecarObject(n)]);
+    if (state === 'stored') return sid;
+    catalog.markVerified(sid, [{ kind: 'sidecar', method: 'full', at }]);
+  }
+  if (state === 'verified' || state === 'metadata-only') return sid;
+  catalog.recordDeletionIntent(sid, null);
+  catalog.recordDeletionReceipt(sid, { httpStatus: 204, requestId: 'RQ' + '1'.repeat(32), at });
+  return sid;
 }

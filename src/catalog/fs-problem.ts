@@ -1,0 +1,20 @@
+/** A filesystem error code as a few words an operator can act on (for one-line ConfigurationErrors). */
+export function fsProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return `a part of the path is a file, not a folder (${code})`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EROFS':
+      return 'read-only filesystem (EROFS)';
+    case 'ENOSPC':
+      return 'no space left on the device (ENOSPC)';
+    case 'ENOENT':
+      return 'the folder does not exist (ENOENT)';
+    default:
+      return code ?? (error instanceof Error ? error.message.split('\n')[0] ?? 'error' : 'error');
+  }
+}
