@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
 import { emulatorCommand } from './commands/emulator-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
+import { reportCommand } from './commands/report-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('fax-sunset')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(emulatorCommand());
   program.addCommand(numbersCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 
