@@ -1,0 +1,96 @@
+/**
+ * The database itself refuses what would break the invariant, even when the catalog code is bypassed:
+ * these tests open the file with better-sqlite3 directly, as a bug elsewhere or a person with a shell would.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
+import { driveTo, tempDir } from './fax-fixtures.js';
+
+let dir: string;
+let cleanup: () => void;
+let path: string;
+let raw: Database.Database;
+const sids: Record<string, string> = {};
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  path = join(dir, 'catalog.sqlite');
+  const catalog = openCatalog(path);
+  sids.listed = driveTo(catalog, 1, 'listed');
+  sids.stored = driveTo(catalog, 2, 'stored');
+  sids.verified = driveTo(catalog, 3, 'verified');
+  sids.metadataOnly = driveTo(catalog, 4, 'metadata-only');
+  sids.failed = driveTo(catalog, 5, 'failed');
+  sids.deleted = driveTo(catalog, 6, 'deleted');
+  catalog.close();
+  raw = new Database(path);
+  raw.pragma('foreign_keys = ON');
+});
+afterEach(() => {
+  raw.close();
+  cleanup();
+});
+
+const insertIntent = (sid: string) => raw.prepare(`INSERT INTO deletions (fax_sid, intent_at) VALUES (?, '2024-01-01T00:00:00Z')`).run(sid);
+const stateOf = (sid: string) => (raw.prepare('SELECT state FROM faxes WHERE sid = ?').get(sid) as { state: string }).state;
+
+describe('triggers', () => {
+  it('refuse a deletion intent on a fax that is not verified or metadata-only, even by raw SQL', () => {
+    for (const sid of [sids.listed!, sids.stored!, sids.failed!, 'FX' + '9'.repeat(32)]) {
+      expect(() => insertIntent(sid), sid).toThrow(/refused by the catalog: a deletion intent needs a verified/);
+    }
+    expect(raw.prepare('SELECT count(*) AS n FROM deletions WHERE receipt_at IS NULL').get()).toEqual({ n: 0 });
+    insertIntent(sids.verified!);
+    insertIntent(sids.metadataOnly!);
+    expect(raw.prepare('SELECT count(*) AS n FROM deletions WHERE receipt_at IS NULL').get()).toEqual({ n: 2 });
+  });
+
+  it('refuse a deletion intent when an object of a verified fax has lost its verification', () => {
+    raw.exec('DROP TRIGGER objects_keep_proof_on_update'); // a tamperer first removes one guard...
+    raw.prepare(`UPDATE objects SET verified_at = NULL, verification_method = NULL WHERE fax_sid = ? AND kind = 'media'`).run(sids.verified);
+    expect(() => insertIntent(sids.verified!)).toThrow(/refused by the catalog/); // ...and the next one still holds
+  });
+
+  it('refuse the deleted state without a deletion receipt', () => {
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'deleted' WHERE sid = ?`).run(sids.verified)).toThrow(/becomes deleted only/);
+    insertIntent(sids.verified!);
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'deleted' WHERE sid = ?`).run(sids.verified)).toThrow(/becomes deleted only/);
+    raw.prepare(`UPDATE deletions SET receipt_at = '2024-01-01T00:00:01Z', http_status = 500 WHERE fax_sid = ?`).run(sids.verified);
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'deleted' WHERE sid = ?`).run(sids.verified)).toThrow(/becomes deleted only/);
+    expect(stateOf(sids.verified!)).toBe('verified');
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'deleted' WHERE sid = ?`).run(sids.listed)).toThrow(/becomes deleted only/);
+  });
+
+  it('refuse verified / metadata-only while any object lacks verified_at', () => {
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'verified' WHERE sid = ?`).run(sids.stored)).toThrow(/verified only when every stored object is verified/);
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'metadata-only' WHERE sid = ?`).run(sids.listed)).toThrow(/verified only when every stored object is verified/);
+    expect(() =>
+      raw.prepare(`INSERT INTO faxes (sid, account_sid, state, created_key, raw, first_seen_at, updated_at, state_changed_at)
+        VALUES ('FX${'8'.repeat(32)}', 'AC${'a'.repeat(32)}', 'verified', '', '{}', 'x', 'x', 'x')`).run(),
+    ).toThrow(/cannot start verified/);
+    expect(() =>
+      raw.prepare(`INSERT INTO objects (fax_sid, kind, key, size, sha256, md5, content_type, stored_at) VALUES (?, 'media', 'k', 1, ?, ?, 'application/pdf', 'x')`)
+        .run(sids.metadataOnly, 'e'.repeat(64), 'f'.repeat(32)),
+    ).toThrow(/unverified object cannot join/);
+    expect(stateOf(sids.stored!)).toBe('stored');
+  });
+
+  it('refuse removing the proof or the receipt of a deleted fax', () => {
+    expect(() => raw.prepare('DELETE FROM objects WHERE fax_sid = ?').run(sids.deleted)).toThrow(/not removed/);
+    expect(() => raw.prepare('DELETE FROM deletions WHERE fax_sid = ?').run(sids.deleted)).toThrow(/never removed/);
+    expect(() => raw.prepare('UPDATE deletions SET http_status = 204, request_id = NULL WHERE fax_sid = ?').run(sids.deleted)).toThrow(/never changed/);
+  });
+
+  it('keep the event log and the findings append-only', () => {
+    const count = (raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    expect(count).toBeGreaterThan(5);
+    expect(() => raw.prepare(`UPDATE events SET type = 'nothing' WHERE id = 1`).run()).toThrow(/append-only/);
+    expect(() => raw.prepare('DELETE FROM events WHERE id = 2').run()).toThrow(/append-only/);
+    raw.prepare(`INSERT INTO findings (fax_sid, key, at, method, outcome) VALUES (?, 'k', 'x', 'full', 'match')`).run(sids.verified);
+    expect(() => raw.prepare(`UPDATE findings SET outcome = 'mismatch'`).run()).toThrow(/append-only/);
+    expect(() => raw.prepare('DELETE FROM findings').run()).toThrow(/append-only/);
+    expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(count);
+  });
+});
