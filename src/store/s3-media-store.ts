@@ -74,6 +74,11 @@ export interface S3StoreOptions {
   multipartThreshold?: number;
   /** Part size for multipart uploads (default 16 MiB, minimum 5 MiB on AWS). */
   partSize?: number;
+  /**
+   * Re-hash a spool file before sending it (default true). The bytes are checked while they stream
+   * either way; the pre-check matters on servers that keep the part of an aborted upload (s3rver).
+   */
+  checkBeforeSend?: boolean;
   /** Attempts per request on 5xx / network errors (default 3). */
   maxAttempts?: number;
   /** Connection cap per store (default 64). */
@@ -128,6 +133,8 @@ export class S3MediaStore implements MediaStore {
       // Never let the SDK add checksums itself: with a stream body it would send aws-chunked with a trailer.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK's own warnings go to the console unredacted; this store reports through typed errors instead.
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
       requestHandler: {
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
@@ -187,14 +194,46 @@ export class S3MediaStore implements MediaStore {
     if ('filePath' in input.body && input.size >= (this.options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD)) {
       return this.putMultipart(input, input.body.filePath, sha256Hex);
     }
+    if ('filePath' in input.body && this.options.checkBeforeSend !== false) {
+      // Check the claim before sending a byte: some S3-compatible servers (s3rver) store the part of an
+      // aborted upload that did arrive, so refusing mid-stream alone would leave a torn object there.
+      const actual = await hashFile(input.body.filePath);
+      if (actual.size !== input.size || actual.sha256Hex !== sha256Hex) {
+        throw refusal(input.key, actual.size, actual.sha256Hex, input.size, sha256Hex);
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.putOnce(input, sha256Hex, md5Hex);
       } catch (error) {
         const mapped = mapS3Error(error, { operation: 'upload', where: this.where(input.key) });
+        if (mapped instanceof ChecksumMismatchError) await this.removeTornUpload(key, existing, input.size, sha256Hex, md5Hex);
         if (!mapped.retryable || mapped instanceof ChecksumMismatchError || attempt >= this.maxAttempts) throw mapped;
         await backoff(attempt);
       }
+    }
+  }
+
+  /**
+   * After an upload was refused half-way (the spool file changed while it was streamed), removes what a
+   * lenient server may have kept of it: an object at the key that was not there before and is not the
+   * claimed bytes. Best effort; verification would catch a leftover anyway, since it cannot match.
+   */
+  private async removeTornUpload(
+    key: string,
+    before: HeadObjectCommandOutput | null,
+    size: number,
+    sha256Hex: string,
+    md5Hex: string,
+  ): Promise<void> {
+    try {
+      const after = await this.headRaw(key);
+      if (!after || this.holdsSameBytes(after, size, sha256Hex, md5Hex)) return;
+      if (before && after.ETag === before.ETag && after.VersionId === before.VersionId) return;
+      const versionId = after.VersionId && after.VersionId !== 'null' ? after.VersionId : undefined;
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }));
+    } catch {
+      // Nothing more to do here: the refusal itself is what the caller needs to hear about.
     }
   }
 
@@ -490,10 +529,22 @@ function refusal(key: string, size: number, actual: string, expectedSize: number
   );
 }
 
+async function hashFile(path: string): Promise<{ size: number; sha256Hex: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha256Hex: hash.digest('hex') };
+}
+
 function fullObjectSha256Hex(head: HeadObjectCommandOutput): string | null {
   const value = head.ChecksumSHA256;
-  // A multipart object's checksum is a checksum of part checksums (`...-N`): not the bytes' SHA-256.
+  // A multipart object's SHA-256 is a checksum of part checksums (S3 writes `...-N`; moto 5 drops the
+  // suffix and the type), not the bytes' SHA-256. A multipart ETag (`...-N`) gives it away either way.
   if (!value || value.includes('-') || head.ChecksumType === 'COMPOSITE') return null;
+  if (head.ChecksumType !== 'FULL_OBJECT' && /-\d+"?$/.test(head.ETag ?? '')) return null;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length === 32 ? bytes.toString('hex') : null;
 }
