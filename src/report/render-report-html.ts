@@ -207,7 +207,8 @@ function verificationChart(model: ReportModel): string {
   const bars = horizontalBarsSvg({
     title: 'Stored objects by verification method',
     rows: keys.filter((k) => v.objectsByMethod[k] > 0).map((k) => ({ label: METHOD_LABELS[k], value: v.objectsByMethod[k], color: METHOD_COLORS[k] })),
-    width: 400,
+    width: 330,
+    labelWidth: 96,
   });
   return `<div class="split">${donut}<div><p class="note">Objects by how they were verified</p>${bars}</div></div>
   <p class="note"><b>full re-read</b>: downloaded again and re-hashed; <b>store SHA-256</b>: the store returned the SHA-256 it checked on arrival; <b>ETag = MD5</b>: the single-part ETag equals the local MD5. An object that could not be verified never counts as verified.</p>`;
@@ -241,9 +242,9 @@ function exceptionTable(kind: ExceptionKind, list: ExceptionList): string {
   const rows = list.items
     .map(
       (item) =>
-        `<tr><td><code>${esc(item.sid)}</code></td><td><code>${esc(item.accountSid)}</code></td><td>${esc(formatDate(item.dateCreated))}</td><td><span class="state s-${esc(item.state)}">${esc(item.state)}</span></td>${
+        `<tr><td><code>${esc(item.sid)}</code></td><td><code>${esc(item.accountSid)}</code></td><td class="date">${esc(formatDate(item.dateCreated))}</td><td><span class="state s-${esc(item.state)}">${esc(item.state)}</span></td>${
           kind === 'at-risk' ? `<td class="num">${item.daysUntilPruned === null ? '—' : item.daysUntilPruned < 0 ? `${-item.daysUntilPruned} days past` : `${item.daysUntilPruned}`}</td>` : ''
-        }<td class="num">${item.attempts}</td><td>${esc(item.reason ?? '')}</td></tr>`,
+        }<td class="num">${item.attempts}</td><td class="reason">${esc(item.reason ?? '')}</td></tr>`,
     )
     .join('');
   const more = list.truncated ? `<p class="note">Showing the oldest ${list.items.length.toLocaleString('en-US')} of ${list.total.toLocaleString('en-US')}; faxes.csv lists them all.</p>` : '';
@@ -421,11 +422,11 @@ main{max-width:1120px;margin:0 auto;padding:20px 24px 8px}
 .banner{border-radius:10px;padding:12px 16px;margin:0 0 18px;border:1px solid}
 .banner.good{background:#f0fdf4;border-color:#bbf7d0;color:#14532d}
 .banner.bad{background:#fef2f2;border-color:#fecaca;color:#7f1d1d;font-size:15px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin-bottom:18px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin-bottom:18px}
 .card{background:#fff;border:1px solid var(--line);border-radius:12px;padding:14px 16px;border-top:4px solid #94a3b8}
 .card.good{border-top-color:var(--good)}.card.warn{border-top-color:var(--warn)}.card.bad{border-top-color:var(--bad)}
 .card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
-.card .value{font-size:30px;font-weight:700;line-height:1.2;margin:4px 0 2px}
+.card .value{font-size:28px;font-weight:700;line-height:1.2;margin:4px 0 2px}
 .card .subv{color:var(--muted);font-size:12px}
 .panel{background:#fff;border:1px solid var(--line);border-radius:12px;padding:16px 18px;margin-bottom:18px}
 .panel h2{font-size:16px;margin:0 0 10px}
@@ -438,6 +439,9 @@ svg.donut{width:180px;flex:none}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th{text-align:left;font-weight:600;color:#374151;background:#f9fafb;border-bottom:1px solid var(--line);padding:7px 10px;white-space:nowrap}
 td{border-bottom:1px solid #f1f5f9;padding:6px 10px;vertical-align:top}
+td.reason{min-width:240px;overflow-wrap:anywhere}
+td code{font-size:11.5px}
+td.date{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.small{font-size:12px;color:#4b5563}
 .scroll{max-height:420px;overflow:auto;border:1px solid var(--line);border-radius:8px}
@@ -450,7 +454,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 details.exc{margin:10px 0}details.exc summary{cursor:pointer;font-size:14px;padding:4px 0}
 .allgood{color:var(--good);font-weight:600}
 ol.steps{margin:0;padding-left:22px}ol.steps li{margin-bottom:14px}ol.steps h3{font-size:14px;margin:0 0 2px}ol.steps p{margin:0 0 6px;color:#374151}
-pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:10px 14px;overflow:auto;margin:0}
+pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:10px 14px;overflow:auto;margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 pre code{font-size:12.5px}
 footer{max-width:1120px;margin:0 auto;padding:4px 24px 30px;color:var(--muted);font-size:12px}
 footer code{background:#eef2f7;border-radius:4px;padding:0 4px}

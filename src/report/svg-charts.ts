@@ -133,11 +133,12 @@ export function horizontalBarsSvg(options: {
   title: string;
   rows: readonly { label: string; value: number; color: string }[];
   width?: number;
+  labelWidth?: number;
 }): string {
   const width = options.width ?? 420;
   const rowH = 26;
-  const labelW = 120;
-  const valueW = 96;
+  const labelW = options.labelWidth ?? 120;
+  const valueW = 90;
   const height = Math.max(1, options.rows.length) * rowH + 8;
   const max = Math.max(1, ...options.rows.map((r) => r.value));
   const total = options.rows.reduce((sum, r) => sum + r.value, 0);
