@@ -1,0 +1,140 @@
+/**
+ * Opens a fax's pre-signed `media_url` with plain streaming HTTP, never through the helper library:
+ * the library adds the account's Basic auth to every request, and the media lives on another host
+ * (an object store that rejects a second auth mechanism, and must never see our credentials).
+ *
+ * Network errors and 429/5xx are retried before the body starts; once the body is handed over, a
+ * failure mid-body is the reader's to see (the pipeline restarts the download from scratch).
+ * Error messages name the host only: the query string carries the URL's signature.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ExternalServiceError, MediaUrlExpiredError } from '../errors.js';
+import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
+import { runWithRetries, type AttemptResult, type AttemptVerdict } from '../limits/request-limiter.js';
+import { retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
+import type { MediaDownload } from './twilio-gateway.js';
+
+export interface PresignedMediaOptions {
+  userAgent: string;
+  /** Held from the request until the body closes, so the cap counts downloads really in progress. */
+  cap: ConcurrencyCap;
+  policy: RetryPolicy;
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  /** Socket inactivity limit, before and during the body. */
+  timeoutMs: number;
+  agents: { http: http.Agent; https: https.Agent };
+}
+
+interface Opened {
+  status: number;
+  response: http.IncomingMessage;
+}
+
+/** Keep-alive agents sized to the media cap; shared by a gateway and its subaccount gateways. */
+export function createMediaAgents(maxSockets: number): { http: http.Agent; https: https.Agent } {
+  return {
+    http: new http.Agent({ keepAlive: true, maxSockets }),
+    https: new https.Agent({ keepAlive: true, maxSockets }),
+  };
+}
+
+/** A media URL as it may appear in a message: scheme and host only (the path and query are the signed part). */
+export function describeMediaUrl(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+export async function openPresignedMedia(mediaUrl: string, options: PresignedMediaOptions): Promise<MediaDownload> {
+  let url: URL;
+  try {
+    url = new URL(mediaUrl);
+  } catch {
+    throw new ExternalServiceError('Twilio gave a media_url that is not a URL', { retryable: false });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ExternalServiceError(`Twilio gave a media_url with scheme ${url.protocol}; only http(s) is fetched`, { retryable: false });
+  }
+  if (url.username || url.password) {
+    // Userinfo would become an Authorization header: the media host must get none.
+    throw new ExternalServiceError(`refused a media_url carrying credentials (${describeMediaUrl(url)})`, { retryable: false });
+  }
+  const where = describeMediaUrl(url);
+  const release = await options.cap.acquire();
+  try {
+    const opened = await runWithRetries<Opened, Opened>({
+      attempt: (): Promise<AttemptResult<Opened>> =>
+        request(url, options).then(
+          (value) => ({ ok: true, value }),
+          (error: unknown) => ({ ok: false, error }),
+        ),
+      classify: (result) => classify(result, where, options.now),
+      policy: options.policy,
+      random: options.random,
+      sleep: options.sleep,
+    });
+    const { response } = opened;
+    response.once('close', release);
+    if (response.destroyed) release();
+    const length = Number(response.headers['content-length']);
+    return {
+      httpStatus: opened.status,
+      contentType: response.headers['content-type'] ?? null,
+      contentLength: Number.isSafeInteger(length) && length >= 0 && response.headers['content-length'] !== undefined ? length : null,
+      body: response,
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function classify(result: AttemptResult<Opened>, where: string, now: () => number): AttemptVerdict<Opened> {
+  if (!result.ok) {
+    const code = networkCode(result.error);
+    return {
+      kind: 'retry',
+      outcome: { kind: 'network', code },
+      error: new ExternalServiceError(`media host ${where} unreachable (${code})`),
+    };
+  }
+  const { status, response } = result.value;
+  if (status >= 200 && status < 300) return { kind: 'done', value: result.value };
+  // Not handed over: drain so the keep-alive socket can be reused.
+  response.resume();
+  if (status === 403) {
+    return { kind: 'fail', error: new MediaUrlExpiredError(`media host ${where} refused the URL (403): expired; re-fetch the fax for a fresh one`) };
+  }
+  const error = new ExternalServiceError(`media host ${where} answered ${status}`, { status, retryable: status === 429 || status >= 500 });
+  if (status === 429 || status >= 500) {
+    return { kind: 'retry', outcome: { kind: 'http', status, retryAfterMs: retryAfterMs(response.headers['retry-after'], now()) }, error };
+  }
+  return { kind: 'fail', error };
+}
+
+function request(url: URL, options: PresignedMediaOptions): Promise<Opened> {
+  return new Promise((resolve, reject) => {
+    const transport = url.protocol === 'https:' ? https : http;
+    const agent = url.protocol === 'https:' ? options.agents.https : options.agents.http;
+    const req = transport.request(url, {
+      method: 'GET',
+      agent,
+      // Exactly these headers: no Authorization, ever (see the file comment).
+      headers: { 'User-Agent': options.userAgent, Accept: '*/*' },
+    });
+    req.setTimeout(options.timeoutMs, () => {
+      req.destroy(Object.assign(new Error('media request timed out'), { code: 'ETIMEDOUT' }));
+    });
+    req.once('error', reject);
+    req.once('response', (response) => {
+      resolve({ status: response.statusCode ?? 0, response });
+    });
+    req.end();
+  });
+}
+
+function networkCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length > 0 ? code : 'UNKNOWN';
+}
