@@ -125,7 +125,7 @@ export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promis
     }
     await rename(temp, target);
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined); // best effort: the folder may not even exist
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'EROFS' || code === 'ENOSPC' || code === 'EPERM') {
       throw new ConfigurationError(`cannot write the CSV ${target}: ${fsProblem(error)}; pass --csv with a writable folder`, { cause: error });
