@@ -115,17 +115,22 @@ export interface Catalog {
 
   /** Records the start of a run; returns its id. */
   startRun(kind: RunKind, options: Record<string, unknown>): number;
-  /** Records the end of a run with its exit code and summary. */
+  /** Records the end of a run with its exit code and summary (secrets redacted). Unknown run: InvariantError. */
   finishRun(runId: number, exitCode: number, summary: Record<string, unknown>): void;
+  /** Newest first (default 50). */
   listRuns(limit?: number): RunRecord[];
 
   /**
    * Upserts faxes seen in a listing (one transaction for the whole page). New faxes start `listed`.
    * Same `date_updated`: unchanged. Newer: the old version goes to history, columns update, and if the
    * media changed (media_sid / num_pages) a not-yet-deleted fax goes back to `listed`. Older: `stale`, ignored.
+   * A `lost` fax that is listed again goes back to `listed`. The whole page is validated first (sids):
+   * a malformed fax throws InvariantError and nothing of the page is written. The media URL's query
+   * string is stripped before storing. Returns one change per input fax, in order.
    */
   recordListed(faxes: readonly Record<string, unknown>[], runId: number | null): ListedChange[];
 
+  /** The fax with its objects and current (non-cancelled) deletion record; null when unknown. */
   getFax(sid: string): FaxRow | null;
 
   /**
@@ -139,27 +144,47 @@ export interface Catalog {
     after?: { dateCreated: string | null; sid: string };
   }): FaxRow[];
 
+  /*
+   * The step methods below throw InvariantError for an unknown sid or for any move FAX_TRANSITIONS
+   * (with the fax's media known) does not allow; a refused call changes nothing.
+   */
+
+  /** listed -> fetched: the downloaded media's size, hashes, type and pages. */
   markFetched(sid: string, media: NonNullable<FaxRow['media']>): void;
-  /** Records the stored objects (media and/or sidecar) and moves to `stored`. */
+  /**
+   * Records the stored objects (media and/or sidecar) and moves to `stored` (from fetched; or from
+   * listed for a fax without media). Replaces existing objects of the same kind (unverified again);
+   * an unverified object of a kind not given is dropped. A fax with media needs its media object.
+   */
   markStored(sid: string, objects: readonly Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>[]): void;
-  /** Records how each object was verified and moves to `verified` (or `metadata-only` when there is no media). */
+  /**
+   * Records how each object was verified and moves stored -> `verified` (or `metadata-only` when
+   * there is no media). Refused (database trigger) while any object of the fax is still unverified.
+   */
   markVerified(sid: string, verifications: readonly { kind: ObjectKind; method: VerificationMethod; at: string }[]): void;
   /** Increments attempts, keeps the reason (no secrets), moves to `failed`. */
   markFailed(sid: string, reason: string): void;
   /** Gone from Twilio before it was archived. */
   markLost(sid: string, reason: string): void;
-  /** Back to `listed` so it is archived again (media changed, or a re-audit found the object bad). */
+  /** Back to `listed` so it is archived again (media changed, or a re-audit found the object bad). No-op when listed. */
   resetToListed(sid: string, reason: string): void;
 
   /** Verified / metadata-only faxes with no open deletion intent, oldest first (keyset after `after`). */
   listDeletable(options: { accountSid?: string; limit: number; after?: { dateCreated: string | null; sid: string } }): FaxRow[];
-  /** Phase 1 of a deletion. The database refuses it unless the fax is verified / metadata-only. */
+  /**
+   * Phase 1 of a deletion, fsynced before it returns. The database refuses it unless the fax is
+   * verified / metadata-only with every object verified. Idempotent while an intent is open.
+   */
   recordDeletionIntent(sid: string, runId: number | null): void;
-  /** Phase 2: the receipt (204, or 404 = already gone); the fax becomes `deleted`. */
+  /**
+   * Phase 2, fsynced: the receipt (2xx, or 404 = already gone; anything else throws); the fax becomes
+   * `deleted`. Needs an open intent. Idempotent once deleted. Refused if the fax left verified /
+   * metadata-only after the intent (it changed on Twilio): cancel the intent instead.
+   */
   recordDeletionReceipt(sid: string, receipt: { httpStatus: number; requestId: string | null; at: string }): void;
   /** Intents without a receipt (a crash or an unknown outcome): reconciled with a fetch on the next run. */
   listOpenDeletionIntents(accountSid?: string): DeletionRecord[];
-  /** Withdraws an intent whose DELETE certainly did not happen (the fetch still finds the fax). */
+  /** Withdraws an intent whose DELETE certainly did not happen (the fetch still finds the fax). Kept as evidence; no-op without one. */
   cancelDeletionIntent(sid: string): void;
 
   /** Older versions of a fax (oldest first); empty when it never changed. */
@@ -179,15 +204,22 @@ export interface Catalog {
    * intent/receipt/cancel, fax updated, listing pages with new/updated faxes, runs, non-match findings).
    */
   appendEvent(type: string, data: Record<string, unknown>, faxSid?: string | null): void;
+  /** Events oldest first after `afterId` (default 0), at most `limit` (default 1000). */
   listEvents(options?: { afterId?: number; limit?: number }): CatalogEvent[];
-  /** Recomputes the chain; returns the first broken event id or null when intact. */
+  /**
+   * Recomputes the chain (see event-chain.ts for the formula); returns the first broken event id or
+   * null when intact. Removing the newest events is not detectable from the chain alone.
+   */
   checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number };
 
-  /** Counts by state, optionally per account. */
+  /** Counts by state (every state present, 0 when none), optionally per account. */
   countByState(accountSid?: string): Record<FaxState, number>;
   /** The newest `date_created` seen for an account (the sync watermark), or null. */
   watermark(accountSid: string): string | null;
-  /** Every fax, oldest first, in keyset pages (for CSV, reports, audits) without holding all in memory. */
+  /**
+   * Every fax, oldest first, in keyset pages (default 500) without holding all in memory. No statement
+   * stays open between items, so the caller may write to the catalog while iterating.
+   */
   iterateFaxes(batchSize?: number): IterableIterator<FaxRow>;
 
   close(): void;
