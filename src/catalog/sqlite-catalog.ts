@@ -183,18 +183,23 @@ export class SqliteCatalog implements Catalog {
       let added = 0;
       let updated = 0;
       for (const c of columns) {
-        const stored = this.stmt.selectForListing.get(c.sid) as
-          | { state: FaxState; date_updated: string | null; media_sid: string | null; num_pages: number | null; raw: string }
-          | undefined;
-        if (!stored) {
-          this.stmt.insertFax.run(
-            c.sid, c.accountSid, c.status, c.direction, c.from, c.to, c.quality, c.mediaSid, c.mediaUrl, c.numPages, c.duration,
-            c.price, c.priceUnit, c.apiVersion, c.url, c.links, c.dateCreated, c.dateUpdated, c.createdKey, c.rawJson, at, at, at, runId,
-          );
+        // Insert first: most faxes of a first listing are new, and one statement beats a lookup plus an insert.
+        const inserted = this.stmt.insertFax.run(
+          c.sid, c.accountSid, c.status, c.direction, c.from, c.to, c.quality, c.mediaSid, c.mediaUrl, c.numPages, c.duration,
+          c.price, c.priceUnit, c.apiVersion, c.url, c.links, c.dateCreated, c.dateUpdated, c.createdKey, c.rawJson, at, at, at, runId,
+        ).changes;
+        if (inserted === 1) {
           changes.push('new');
           added++;
           continue;
         }
+        const stored = this.stmt.selectForListing.get(c.sid) as {
+          state: FaxState;
+          date_updated: string | null;
+          media_sid: string | null;
+          num_pages: number | null;
+          raw: string;
+        };
         const change = compareFaxVersions(stored.date_updated, c.dateUpdated);
         changes.push(change);
         if (change !== 'updated') {
@@ -698,7 +703,8 @@ function prepareStatements(db: Database.Database) {
     insertFax: p(`INSERT INTO faxes (sid, account_sid, state, status, direction, from_number, to_number, quality, media_sid, media_url,
         num_pages, duration, price, price_unit, api_version, url, links, date_created, date_updated, created_key, raw,
         first_seen_at, updated_at, state_changed_at, last_run_id)
-      VALUES (?, ?, 'listed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      VALUES (?, ?, 'listed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (sid) DO NOTHING`),
     updateFaxColumns: p(`UPDATE faxes SET account_sid = @accountSid, status = @status, direction = @direction, from_number = @from,
         to_number = @to, quality = @quality, media_sid = @mediaSid, media_url = @mediaUrl, num_pages = @numPages,
         duration = @duration, price = @price, price_unit = @priceUnit, api_version = @apiVersion, url = @url, links = @links,

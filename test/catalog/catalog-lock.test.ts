@@ -20,7 +20,7 @@ const FIXTURE = join(import.meta.dirname, 'fixtures', 'hold-lock.ts');
 
 /** Runs the fixture in a real child process; resolves with the child once it has the lock. */
 function childHoldingLock(mode: 'exit' | 'wait'): Promise<{ pid: number; exited: Promise<number | null>; kill: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, catalogPath, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, catalogPath, mode], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..', '..') });
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return new Promise((resolveLocked, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
