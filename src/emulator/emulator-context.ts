@@ -1,0 +1,45 @@
+/** What every part of a running emulator shares: options, state, clock, counters, signer. */
+import type { ResolvedEmulatorOptions } from './emulator-options.js';
+import type { EmulatorState } from './emulator-state.js';
+import type { EmulatorStats } from './emulator-stats.js';
+import type { FaultPlan } from './fault-plan.js';
+import type { MediaSigner } from './media-signer.js';
+import type { FaxRecord } from './emulator-records.js';
+import type { RequestLimits } from './request-limits.js';
+
+/**
+ * The emulator's clock: the configured `now` at start-up, moving with real time, plus whatever a
+ * test advanced it by (to expire media URLs without waiting two hours).
+ */
+export class EmulatorClock {
+  private readonly startedAt = Date.now();
+  private offsetMs = 0;
+  constructor(private readonly startMs: number) {}
+
+  now(): number {
+    return this.startMs + (Date.now() - this.startedAt) + this.offsetMs;
+  }
+
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface EmulatorContext {
+  options: ResolvedEmulatorOptions;
+  state: EmulatorState;
+  stats: EmulatorStats;
+  clock: EmulatorClock;
+  signer: MediaSigner;
+  faults: FaultPlan;
+  limits: RequestLimits;
+  /** e.g. http://127.0.0.1:4010, set once the servers listen. */
+  apiOrigin: string;
+  mediaOrigin: string;
+}
+
+/** A fresh pre-signed media URL for the fax, or null when it has no media. */
+export function mediaUrlFor(ctx: EmulatorContext, fax: FaxRecord): string | null {
+  if (!fax.mediaSid) return null;
+  return ctx.signer.sign(ctx.mediaOrigin, fax.accountSid, fax.mediaSid, ctx.clock.now());
+}

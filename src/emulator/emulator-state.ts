@@ -1,0 +1,164 @@
+/**
+ * The emulated Twilio world: accounts (with API keys), numbers and faxes, and every change to them.
+ * Each change is journaled (when `--state` is set) before it is applied, so the HTTP layers only
+ * decide who may do what and render the results.
+ */
+import type { ResolvedEmulatorOptions } from './emulator-options.js';
+import {
+  FAX_STATUSES,
+  type EmulatorAccount,
+  type FaxRecord,
+  type NumberUpdate,
+  type PhoneNumberRecord,
+} from './emulator-records.js';
+import { FaxTable } from './fax-table.js';
+import { hashHex32 } from './seeded-random.js';
+import { StateJournal, type JournalEntry } from './state-journal.js';
+import { generateWorld } from './world-generator.js';
+
+export class EmulatorState {
+  readonly accounts: EmulatorAccount[];
+  readonly numbers: PhoneNumberRecord[];
+  readonly faxes = new FaxTable();
+  private readonly accountBySid = new Map<string, EmulatorAccount>();
+  private readonly accountByKey = new Map<string, EmulatorAccount>();
+  private readonly numberBySid = new Map<string, PhoneNumberRecord>();
+  private readonly journal: StateJournal | undefined;
+  private sidCounter = 0;
+
+  constructor(private readonly options: ResolvedEmulatorOptions) {
+    const world = generateWorld({
+      seed: options.seed,
+      faxes: options.faxes,
+      numbers: options.numbers,
+      accounts: options.accounts,
+      nowMs: options.nowMs,
+    });
+    this.accounts = world.accounts;
+    this.numbers = world.numbers;
+    for (const a of this.accounts) {
+      this.accountBySid.set(a.sid, a);
+      this.accountByKey.set(a.apiKeySid, a);
+    }
+    for (const n of this.numbers) this.numberBySid.set(n.sid, n);
+    this.faxes.load(world.faxes);
+    if (options.stateFile) {
+      const { journal, entries } = StateJournal.open(options.stateFile, {
+        op: 'header',
+        seed: options.seed,
+        faxes: options.faxes,
+        numbers: options.numbers,
+        accounts: options.accounts,
+        nowMs: options.nowMs,
+      });
+      for (const entry of entries) this.apply(entry);
+      // Sids made after start-up must never repeat one made (and maybe deleted) before a restart:
+      // every creation wrote a put-fax line, so their count bounds the counters already used.
+      this.sidCounter = entries.filter((e) => e.op === 'put-fax').length;
+      this.journal = journal;
+    }
+  }
+
+  get mainAccount(): EmulatorAccount {
+    return this.accounts[0] as EmulatorAccount;
+  }
+
+  /** The account that `user:password` (account sid + auth token, or API key sid + secret) acts as. */
+  authenticate(user: string, password: string): EmulatorAccount | null {
+    const byAccount = this.accountBySid.get(user);
+    if (byAccount) return byAccount.authToken === password ? byAccount : null;
+    const byKey = this.accountByKey.get(user);
+    if (byKey) return byKey.apiKeySecret === password ? byKey : null;
+    return null;
+  }
+
+  account(sid: string): EmulatorAccount | undefined {
+    return this.accountBySid.get(sid);
+  }
+
+  /** Whether `actor` may act on `target`'s 2010 resources: itself, or its subaccounts when it is their parent. */
+  mayActOn(actor: EmulatorAccount, target: EmulatorAccount): boolean {
+    return actor.sid === target.sid || (target.ownerAccountSid === actor.sid && actor.ownerAccountSid === actor.sid);
+  }
+
+  /** Accounts visible to `actor` in Accounts.json: itself, plus its subaccounts when it is a main account. */
+  visibleAccounts(actor: EmulatorAccount): EmulatorAccount[] {
+    return this.accounts.filter((a) => this.mayActOn(actor, a));
+  }
+
+  number(sid: string): PhoneNumberRecord | undefined {
+    return this.numberBySid.get(sid);
+  }
+
+  numbersOf(accountSid: string): PhoneNumberRecord[] {
+    return this.numbers.filter((n) => n.accountSid === accountSid);
+  }
+
+  numberByPhone(phoneNumber: string): PhoneNumberRecord | undefined {
+    return this.numbers.find((n) => n.phoneNumber === phoneNumber);
+  }
+
+  /** A fresh sid for something created after start-up: deterministic from the seed and a counter. */
+  newSid(prefix: 'FX' | 'ME'): string {
+    for (;;) {
+      const sid = prefix + hashHex32(this.options.seed, 'created', prefix, this.sidCounter++);
+      if (!this.faxes.get(sid) && !this.faxes.getByMediaSid(sid)) return sid;
+    }
+  }
+
+  deleteFax(sid: string): boolean {
+    if (!this.faxes.get(sid)) return false;
+    this.commit({ op: 'delete-fax', sid });
+    return true;
+  }
+
+  deleteMedia(faxSid: string, nowMs: number): boolean {
+    const fax = this.faxes.get(faxSid);
+    if (!fax?.mediaSid) return false;
+    this.commit({ op: 'put-fax', fax: { ...fax, mediaSid: null, updatedMs: Math.max(fax.updatedMs, nowMs) } });
+    return true;
+  }
+
+  /** Stores a new or changed fax (journaled); returns the stored record. */
+  putFax(fax: FaxRecord): FaxRecord {
+    this.commit({ op: 'put-fax', fax });
+    return this.faxes.get(fax.sid) as FaxRecord;
+  }
+
+  updateNumber(sid: string, update: NumberUpdate, nowMs: number): PhoneNumberRecord | undefined {
+    if (!this.numberBySid.has(sid)) return undefined;
+    this.commit({ op: 'update-number', sid, update: { ...update, updatedMs: nowMs } });
+    return this.numberBySid.get(sid);
+  }
+
+  close(): void {
+    this.journal?.close();
+  }
+
+  private commit(entry: JournalEntry): void {
+    this.journal?.append(entry);
+    this.apply(entry);
+  }
+
+  private apply(entry: JournalEntry): void {
+    switch (entry.op) {
+      case 'delete-fax':
+        this.faxes.remove(entry.sid);
+        break;
+      case 'delete-media': {
+        const fax = this.faxes.get(entry.faxSid);
+        if (fax) this.faxes.setMediaSid(fax, null);
+        break;
+      }
+      case 'put-fax':
+        if (!FAX_STATUSES.includes(entry.fax.status)) throw new Error(`bad fax status ${entry.fax.status} in state`);
+        this.faxes.put(entry.fax);
+        break;
+      case 'update-number': {
+        const n = this.numberBySid.get(entry.sid);
+        if (n) Object.assign(n, entry.update);
+        break;
+      }
+    }
+  }
+}
