@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChecksumMismatchError, ConfigurationError, ExternalServiceError } from '../../src/errors.js';
+import { AuthError, ChecksumMismatchError, ConfigurationError, ExternalServiceError } from '../../src/errors.js';
 import { ObjectRetainedError } from '../../src/store/s3-error.js';
 import { S3MediaStore, type S3MediaStoreOptions } from '../../src/store/s3-media-store.js';
 import { chooseVerificationMethod, verifyStoredObject } from '../../src/store/verify-object.js';
@@ -143,6 +143,22 @@ describe('S3MediaStore specifics', () => {
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
     await expect(store.check()).rejects.toBeInstanceOf(ConfigurationError);
+    await store.close();
+  });
+
+  it('refused credentials are an AuthError that names neither key', async (ctx) => {
+    if (server.kind === 'moto') ctx.skip('moto accepts any credentials');
+    const store = await newStore();
+    const stranger = new S3MediaStore({
+      bucket: store.bucket,
+      endpoint: server.endpoint,
+      region: server.region,
+      credentials: { accessKeyId: 'AKIDWRONGKEY', secretAccessKey: 'wrongSecretValue12345' },
+    });
+    const error = await stranger.check().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as Error).message).not.toMatch(/AKIDWRONGKEY|wrongSecretValue12345/);
+    await stranger.close();
     await store.close();
   });
 

@@ -146,23 +146,36 @@ async function startMoto(): Promise<TestS3Server> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    // A small shell watchdog owns moto_server in its own process group: it stops moto when this
+    // process dies even by SIGKILL (no 'exit' event then), and close() signals the whole group.
+    const watchdog = [
+      `moto_server -H 127.0.0.1 -p ${port} & m=$!`,
+      `while kill -0 ${process.pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done`,
+      'kill $m 2>/dev/null',
+    ].join('\n');
+    const child = spawn('sh', ['-c', watchdog], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
       env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
     });
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
     let stderrTail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
     });
     // Never leave a Python process behind when the test process ends without calling close().
-    const killOnExit = (): void => {
-      child.kill('SIGKILL');
-    };
+    const killOnExit = (): void => killGroup('SIGKILL');
     process.once('exit', killOnExit);
     try {
       await waitUntilAnswering(endpoint, child, 30_000);
     } catch (error) {
-      child.kill('SIGKILL');
+      killGroup('SIGKILL');
       process.removeListener('exit', killOnExit);
       lastError = new Error(`${(error as Error).message}\n${stderrTail}`);
       continue;
@@ -182,8 +195,8 @@ async function startMoto(): Promise<TestS3Server> {
         if (child.exitCode !== null || child.signalCode !== null) return;
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+          killGroup('SIGTERM');
+          setTimeout(() => killGroup('SIGKILL'), 3000).unref();
         });
       },
     );
