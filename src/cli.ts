@@ -6,7 +6,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
+import { archiveCommand, syncCommand } from './commands/archive-command.js';
 import { emulatorCommand } from './commands/emulator-command.js';
+import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 
@@ -16,6 +18,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  program.addCommand(archiveCommand());
+  program.addCommand(syncCommand());
+  program.addCommand(verifyCommand());
   program.addCommand(emulatorCommand());
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());

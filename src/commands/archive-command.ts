@@ -1,0 +1,119 @@
+/**
+ * `fax-sunset archive`: parse flags, wire the edges, run the archive use case, print, exit.
+ */
+import { Command, Option } from 'commander';
+import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
+import { writeCatalogCsv } from '../catalog/csv-export.js';
+import { UsageError } from '../errors.js';
+import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
+import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { dirname, join } from 'node:path';
+
+export function parseDateFlag(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${flag} must be a date like 2021-06-30 or 2021-06-30T20:00:00Z, got ${JSON.stringify(value)}`);
+  return date;
+}
+
+export function archiveCommand(): Command {
+  const command = new Command('archive')
+    .description('List every fax, fetch its media, store it, verify it, write the catalog and CSV; --delete removes verified faxes from Twilio');
+  addArchiveOptions(command);
+  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>) => {
+    process.exitCode = await archiveAction(flags, 'archive');
+  });
+  return command;
+}
+
+export function syncCommand(): Command {
+  const command = new Command('sync')
+    .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
+    .option('--lookback <hours>', 'relist this many hours before the watermark (late status changes)', '48')
+    .option('--at-risk-days <days>', 'name unarchived faxes this close to Twilio\'s 180-day pruning', '14');
+  addArchiveOptions(command);
+  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>) => {
+    process.exitCode = await archiveAction(flags, 'sync');
+  });
+  return command;
+}
+
+function addArchiveOptions(command: Command): void {
+  command
+    .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
+    .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
+    .option('--max-delete <n>', 'delete at most this many faxes in this run')
+    .option('--since <date>', 'only faxes created after this date (UTC)')
+    .option('--until <date>', 'only faxes created on or before this date (UTC)')
+    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
+    .option('--csv <path>', 'CSV listing of the archive (default: beside the catalog)')
+    .option('--workers <n>', 'faxes archived at once', '16')
+    .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
+    .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
+    .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: now; for emulators)');
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addStoreOptions(command);
+}
+
+export async function archiveAction(
+  flags: ArchiveFlags & Record<string, string | boolean | undefined>,
+  kind: 'archive' | 'sync',
+): Promise<number> {
+  const output = createRunOutput(chooseOutputMode(flags));
+  const options: ArchiveOptions = {
+    subaccounts: Boolean(flags.subaccounts),
+    delete: Boolean(flags.delete),
+    dryRun: Boolean(flags.dryRun),
+    forceFullVerify: flags.verify === 'full',
+    workers: parsePositiveInt(flags.workers, '--workers'),
+    uploadConcurrency: parsePositiveInt(flags.uploadConcurrency, '--upload-concurrency'),
+    maxAttempts: parsePositiveInt(flags.maxAttempts, '--max-attempts'),
+    spoolDir: join(dirname(String(flags.catalog)), '.spool'),
+    ...(flags.maxDelete !== undefined ? { maxDelete: parsePositiveInt(flags.maxDelete, '--max-delete', { allowZero: true }) } : {}),
+    ...(flags.since !== undefined ? { since: parseDateFlag(String(flags.since), '--since')! } : {}),
+    ...(flags.until !== undefined ? { until: parseDateFlag(String(flags.until), '--until')! } : {}),
+    ...(kind === 'sync'
+      ? {
+          incrementalLookbackMs: parsePositiveInt(flags.lookback, '--lookback', { allowZero: true }) * 3_600_000,
+          atRiskDays: parsePositiveInt(flags.atRiskDays, '--at-risk-days', { allowZero: true }),
+        }
+      : { atRiskDays: 14 }),
+  };
+  const nowFlag = parseDateFlag(flags.now === undefined ? undefined : String(flags.now), '--now');
+  const now = nowFlag ? () => nowFlag : () => new Date();
+  if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
+
+  const resources = await openArchiveResources(flags, kind);
+  try {
+    const runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
+    const result = await runArchive(
+      { catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output, knownSecrets: resources.secrets, runId, now },
+      options,
+    );
+    const s = result.summary;
+    const changed = s.newFaxes + s.updatedFaxes + s.archived + s.metadataOnly + s.deleted + s.failed + s.lost > 0;
+    let csvPath: string | null = null;
+    // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
+    if (!options.dryRun && (kind === 'archive' || changed)) {
+      csvPath = String(flags.csv ?? join(dirname(resources.catalog.path), 'faxes.csv'));
+      output.phase('csv', {});
+      await writeCatalogCsv(resources.catalog, csvPath);
+    }
+    const summary = {
+      ...result.summary,
+      bytesStored: formatBytes(result.summary.bytesStored),
+      catalog: resources.catalog.path,
+      csv: csvPath,
+      store: resources.store.displayUrl,
+      exitCode: result.exitCode,
+    };
+    if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
+    output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
+      result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`));
+    return result.exitCode;
+  } finally {
+    output.stop();
+    await resources.close();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * One fax through the state machine: listed -> fetched -> stored -> verified (or metadata-only).
+ * Each step commits its state before the next begins, and every step is idempotent, so a crash at
+ * any instant leaves a row the next run finishes: object keys are deterministic, an object already
+ * stored with the same checksum is not sent again, and a spool file is never trusted across runs.
+ */
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
+import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError } from '../errors.js';
+import type { MediaStore } from '../store/media-store.js';
+import { mediaObjectKey, sidecarObjectKey } from '../store/object-layout.js';
+import { verifyStoredObject } from '../store/verify-object.js';
+import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { hasMedia, sidecarFor } from './fax-metadata.js';
+import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic } from './media-inspection.js';
+import { mediaProblems } from './media-check.js';
+import { spoolToFile } from './spool-download.js';
+
+export interface ArchiveFaxContext {
+  catalog: Catalog;
+  store: MediaStore;
+  gateway: TwilioGateway;
+  spoolDir: string;
+  forceFullVerify: boolean;
+  /** Fresh pre-signed media URLs seen in this run's listing (saves a fetch per fax). */
+  freshMediaUrls: Map<string, string>;
+  /** Caps concurrent uploads to the store. */
+  uploadCap: <T>(task: () => Promise<T>) => Promise<T>;
+  now: () => Date;
+  /** Secrets to scrub from any error text before it is recorded. */
+  knownSecrets: readonly string[];
+}
+
+export type FaxOutcome = 'archived' | 'metadata-only' | 'failed' | 'lost';
+
+export interface FaxResult {
+  sid: string;
+  accountSid: string;
+  outcome: FaxOutcome;
+  /** Media bytes stored (0 when already present or metadata only). */
+  bytes: number;
+  /** Whether the failure was a checksum mismatch at the store (makes the run refuse deletions). */
+  checksumMismatch?: boolean;
+  error?: string;
+}
+
+const MAX_URL_REFRESHES = 2;
+
+export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
+  const base = { sid: row.sid, accountSid: row.accountSid };
+  try {
+    if (row.state === 'failed' || row.state === 'fetched') {
+      // A spool file never outlives its run, so a fetched row is fetched again.
+      ctx.catalog.resetToListed(row.sid, row.state === 'failed' ? 'retry after failure' : 'resume after interruption');
+    }
+    if (row.state === 'stored') {
+      const verified = await verifyRecordedObjects(row, ctx);
+      if (verified) return { ...base, outcome: hasMedia(row.raw) ? 'archived' : 'metadata-only', bytes: 0 };
+      ctx.catalog.resetToListed(row.sid, 'stored object did not verify; archiving again');
+    }
+    if (!hasMedia(row.raw)) return await archiveMetadataOnly(row, ctx);
+    return await archiveWithMedia(row, ctx);
+  } catch (error) {
+    const message = describeError(error, ctx.knownSecrets);
+    const current = ctx.catalog.getFax(row.sid);
+    if (current && current.state !== 'lost' && current.state !== 'deleted') ctx.catalog.markFailed(row.sid, message);
+    return { ...base, outcome: 'failed', bytes: 0, error: message, checksumMismatch: error instanceof ChecksumMismatchError };
+  }
+}
+
+async function archiveMetadataOnly(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
+  const sidecar = await putSidecar(row, ctx);
+  ctx.catalog.markStored(row.sid, [sidecar]);
+  await verifyOrThrow(row.sid, [sidecar], ctx);
+  return { sid: row.sid, accountSid: row.accountSid, outcome: 'metadata-only', bytes: 0 };
+}
+
+async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
+  const spoolPath = join(ctx.spoolDir, `${row.sid}.part`);
+  try {
+    const fetched = await downloadMedia(row, spoolPath, ctx);
+    if (fetched === 'lost') {
+      ctx.catalog.markLost(row.sid, 'Twilio no longer has this fax (404) and it was never archived');
+      return { sid: row.sid, accountSid: row.accountSid, outcome: 'lost', bytes: 0 };
+    }
+    ctx.catalog.markFetched(row.sid, fetched.media);
+
+    const key = mediaObjectKey({
+      accountSid: row.accountSid,
+      faxSid: row.sid,
+      dateCreated: row.dateCreated,
+      kind: fileExtensionFor(fetched.kind),
+    });
+    const put = await ctx.uploadCap(() =>
+      ctx.store.put({
+        key,
+        body: { filePath: spoolPath },
+        size: fetched.media.size,
+        sha256Hex: fetched.media.sha256Hex,
+        md5Hex: fetched.media.md5Hex,
+        contentType: fetched.media.contentType,
+        metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
+      }),
+    );
+    const mediaObject: Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'> = {
+      kind: 'media',
+      key,
+      size: fetched.media.size,
+      sha256Hex: fetched.media.sha256Hex,
+      md5Hex: fetched.media.md5Hex,
+      contentType: fetched.media.contentType,
+      etag: put.etag,
+      versionId: put.versionId,
+      storedAt: ctx.now().toISOString(),
+    };
+    const sidecar = await putSidecar(row, ctx);
+    ctx.catalog.markStored(row.sid, [mediaObject, sidecar]);
+    await verifyOrThrow(row.sid, [mediaObject, sidecar], ctx);
+    return { sid: row.sid, accountSid: row.accountSid, outcome: 'archived', bytes: put.alreadyPresent ? 0 : fetched.media.size };
+  } finally {
+    await rm(spoolPath, { force: true });
+  }
+}
+
+interface FetchedMedia {
+  kind: 'pdf' | 'tiff';
+  media: NonNullable<FaxRow['media']>;
+}
+
+/** Downloads to the spool and checks the bytes; refreshes an expired URL by fetching the fax again. */
+async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxContext): Promise<FetchedMedia | 'lost'> {
+  let url = ctx.freshMediaUrls.get(row.sid);
+  ctx.freshMediaUrls.delete(row.sid);
+  for (let refresh = 0; ; refresh++) {
+    if (!url) {
+      const fax = await ctx.gateway.fetchFax(row.sid);
+      if (!fax) return 'lost';
+      if (typeof fax.media_url !== 'string' || !fax.media_url) {
+        throw new MediaValidationError('Twilio lists media for this fax but gives no media URL');
+      }
+      url = fax.media_url;
+    }
+    try {
+      const download = await ctx.gateway.openMedia(url);
+      const spooled = await spoolToFile(download.body, spoolPath);
+      const magicKind = mediaKindFromMagic(spooled.head);
+      const declaredKind = mediaKindForContentType(download.contentType);
+      const kind = magicKind ?? declaredKind;
+      const pages = kind ? await countPages(spoolPath, kind) : null;
+      const problems = mediaProblems({
+        contentType: download.contentType,
+        contentLength: download.contentLength,
+        size: spooled.size,
+        magicKind,
+        declaredKind,
+        pages,
+        numPages: row.numPages,
+      });
+      if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
+      return {
+        kind,
+        media: {
+          size: spooled.size,
+          sha256Hex: spooled.sha256Hex,
+          md5Hex: spooled.md5Hex,
+          contentType: kind === 'pdf' ? 'application/pdf' : 'image/tiff',
+          pages,
+        },
+      };
+    } catch (error) {
+      if (error instanceof MediaUrlExpiredError && refresh < MAX_URL_REFRESHES) {
+        url = undefined;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>> {
+  const sidecar = sidecarFor(row.raw);
+  const key = sidecarObjectKey({ accountSid: row.accountSid, faxSid: row.sid, dateCreated: row.dateCreated });
+  const put = await ctx.uploadCap(() =>
+    ctx.store.put({
+      key,
+      body: { bytes: sidecar.bytes },
+      size: sidecar.bytes.length,
+      sha256Hex: sidecar.sha256Hex,
+      md5Hex: sidecar.md5Hex,
+      contentType: 'application/json',
+      metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
+    }),
+  );
+  return {
+    kind: 'sidecar',
+    key,
+    size: sidecar.bytes.length,
+    sha256Hex: sidecar.sha256Hex,
+    md5Hex: sidecar.md5Hex,
+    contentType: 'application/json',
+    etag: put.etag,
+    versionId: put.versionId,
+    storedAt: ctx.now().toISOString(),
+  };
+}
+
+type ObjectToVerify = Pick<ObjectRecord, 'kind' | 'key' | 'size' | 'sha256Hex' | 'md5Hex'>;
+
+/** Verifies each object independently of the upload; only `match` counts. Throws on anything else. */
+async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ctx: ArchiveFaxContext): Promise<void> {
+  const verifications: { kind: ObjectKind; method: VerificationMethod; at: string }[] = [];
+  for (const object of objects) {
+    const result = await verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify });
+    if (result.outcome === 'mismatch') {
+      throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} does not match what was sent (${result.method}${result.detail ? `: ${result.detail}` : ''})`);
+    }
+    if (result.outcome !== 'match') {
+      throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} could not be verified (${result.outcome}${result.detail ? `: ${result.detail}` : ''})`);
+    }
+    verifications.push({ kind: object.kind, method: result.method, at: ctx.now().toISOString() });
+  }
+  ctx.catalog.markVerified(sid, verifications);
+}
+
+/** For a row left `stored` by an interrupted run: verify what the catalog says was stored. */
+async function verifyRecordedObjects(row: FaxRow, ctx: ArchiveFaxContext): Promise<boolean> {
+  if (row.objects.length === 0) return false;
+  try {
+    await verifyOrThrow(row.sid, row.objects, ctx);
+    return true;
+  } catch (error) {
+    if (error instanceof ChecksumMismatchError) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What a run tells the outside world while it works. The command layer turns these into a progress
+ * bar on a terminal or JSON lines otherwise; the pipeline never prints.
+ */
+import type { FaxResult } from './archive-fax.js';
+
+export type ArchivePhase = 'reconcile' | 'list' | 'archive' | 'delete' | 'csv';
+
+export interface DeletionResult {
+  sid: string;
+  accountSid: string;
+  outcome: 'deleted' | 'already-gone' | 'would-delete' | 'failed' | 'skipped';
+  httpStatus?: number;
+  requestId?: string | null;
+  error?: string;
+  reason?: string;
+}
+
+export interface ArchiveObserver {
+  phase(phase: ArchivePhase, detail: { total?: number; account?: string }): void;
+  listed(count: number): void;
+  fax(result: FaxResult): void;
+  deletion(result: DeletionResult): void;
+  warning(message: string): void;
+}
+
+export const silentObserver: ArchiveObserver = {
+  phase() {},
+  listed() {},
+  fax() {},
+  deletion() {},
+  warning() {},
+};

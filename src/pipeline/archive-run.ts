@@ -1,0 +1,282 @@
+/**
+ * The one-shot archive use case: list every fax of the account (and subaccounts), archive each
+ * unfinished one oldest first (Twilio prunes at 180 days), then, only when asked, delete from
+ * Twilio what is proven archived. Returns a result per failed item and a summary; the exit code
+ * follows from the summary (`exitCodeForSummary`), never from an exception thrown half-way.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import type { Catalog } from '../catalog/catalog.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import type { MediaStore } from '../store/media-store.js';
+import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fax.js';
+import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
+import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
+import { runDeletionBlocker } from './deletion-policy.js';
+import { sanitizeFaxJson } from './fax-metadata.js';
+
+export interface ArchiveOptions {
+  subaccounts: boolean;
+  since?: Date;
+  until?: Date;
+  delete: boolean;
+  maxDelete?: number;
+  dryRun: boolean;
+  forceFullVerify: boolean;
+  /** Faxes archived at once (each holds one download or upload at a time). */
+  workers: number;
+  /** Uploads to the store at once. */
+  uploadConcurrency: number;
+  /** Failed items are retried by later runs until this many attempts. */
+  maxAttempts: number;
+  spoolDir: string;
+  /**
+   * Nightly sync: list only faxes created after each account's watermark minus this lookback
+   * (faxes whose status changed late), plus every unfinished item already in the catalog.
+   */
+  incrementalLookbackMs?: number;
+  /** Faxes this close to Twilio's 180-day pruning and not archived are named as at risk. */
+  atRiskDays?: number;
+}
+
+export interface ArchiveDependencies {
+  catalog: Catalog;
+  store: MediaStore;
+  gateway: TwilioGateway;
+  observer?: ArchiveObserver;
+  now?: () => Date;
+  knownSecrets?: readonly string[];
+  runId: number | null;
+}
+
+export interface ArchiveSummary {
+  accounts: number;
+  listed: number;
+  newFaxes: number;
+  updatedFaxes: number;
+  archived: number;
+  metadataOnly: number;
+  lost: number;
+  failed: number;
+  bytesStored: number;
+  deleted: number;
+  deleteFailed: number;
+  wouldDelete: number;
+  deletionBlockedReason: string | null;
+  /** Faxes not archived at the end of the run (failed ones included; lost ones are counted as lost). */
+  unfinished: number;
+  /** Unarchived faxes within `atRiskDays` of Twilio's 180-day pruning when the run started. */
+  atRisk: number;
+  durationMs: number;
+  dryRun: boolean;
+}
+
+export interface ArchiveResult {
+  summary: ArchiveSummary;
+  /** Every item that did not succeed, with its reason. */
+  failures: Array<FaxResult | DeletionResult>;
+  exitCode: ExitCodeValue;
+}
+
+/** 0 when everything asked for is done; 1 when anything is left to retry or was lost. */
+export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
+  if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0) return ExitCode.itemsLeft;
+  return ExitCode.ok;
+}
+
+const UNFINISHED_BATCH = 256;
+/** Bounds the memory of remembered media URLs; beyond it a fax is fetched again for a fresh URL. */
+const MAX_REMEMBERED_URLS = 200_000;
+
+export async function runArchive(deps: ArchiveDependencies, options: ArchiveOptions): Promise<ArchiveResult> {
+  const started = Date.now();
+  const now = deps.now ?? (() => new Date());
+  const observer = deps.observer ?? silentObserver;
+  const knownSecrets = deps.knownSecrets ?? [];
+  const { catalog } = deps;
+
+  const gateways = new Map<string, TwilioGateway>([[deps.gateway.accountSid, deps.gateway]]);
+  if (options.subaccounts) {
+    for (const sub of await deps.gateway.listSubaccounts()) {
+      if (sub.status === 'closed') {
+        observer.warning(`subaccount ${sub.sid} is closed; its faxes cannot be listed`);
+        continue;
+      }
+      gateways.set(sub.sid, deps.gateway.forSubaccount(sub));
+    }
+  }
+
+  const summary: ArchiveSummary = {
+    accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
+    failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
+    unfinished: 0, atRisk: 0, durationMs: 0, dryRun: options.dryRun,
+  };
+  const failures: Array<FaxResult | DeletionResult> = [];
+  const deletionCtx: DeletionContext = {
+    catalog, gatewayFor: (sid) => gateways.get(sid), observer, now, knownSecrets, runId: deps.runId,
+  };
+
+  if (!options.dryRun) {
+    await prepareSpool(options.spoolDir);
+    observer.phase('reconcile', {});
+    for (const accountSid of gateways.keys()) await reconcileOpenDeletions(deletionCtx, accountSid);
+  }
+
+  // 1. List every account, recording each page as it arrives (one transaction per page).
+  const freshMediaUrls = new Map<string, string>();
+  for (const [accountSid, gateway] of gateways) {
+    observer.phase('list', { account: accountSid });
+    const since = listingStart(catalog, accountSid, options);
+    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
+    for await (const page of gateway.listFaxPages(query)) {
+      summary.listed += page.length;
+      observer.listed(page.length);
+      if (options.dryRun) {
+        for (const fax of page) if (!catalog.getFax(fax.sid)) summary.newFaxes++;
+        continue;
+      }
+      for (const fax of page) {
+        if (typeof fax.media_url === 'string' && freshMediaUrls.size < MAX_REMEMBERED_URLS) freshMediaUrls.set(fax.sid, fax.media_url);
+      }
+      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), deps.runId);
+      for (const change of changes) {
+        if (change === 'new') summary.newFaxes++;
+        else if (change === 'updated') summary.updatedFaxes++;
+      }
+    }
+  }
+
+  // Name the faxes closest to Twilio's pruning: they are archived first (oldest first) and must be seen.
+  if (options.atRiskDays !== undefined) {
+    const atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
+    summary.atRisk = atRisk.length;
+    for (const row of atRisk.slice(0, 50)) {
+      observer.warning(`at risk: ${row.sid} (${row.accountSid}) created ${row.dateCreated}, not yet archived, close to Twilio's 180-day pruning`);
+    }
+    if (atRisk.length > 50) observer.warning(`... and ${atRisk.length - 50} more faxes at risk`);
+  }
+
+  // 2. Archive every unfinished fax, oldest first, account by account.
+  const uploadLimit = pLimit(options.uploadConcurrency);
+  let checksumMismatches = 0;
+  if (!options.dryRun) {
+    observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
+    for (const [accountSid, gateway] of gateways) {
+      const ctx: ArchiveFaxContext = {
+        catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
+        freshMediaUrls, uploadCap: (task) => uploadLimit(task), now, knownSecrets,
+      };
+      const workers = pLimit(options.workers);
+      const attempted = new Set<string>();
+      let after: { dateCreated: string | null; sid: string } | undefined;
+      for (;;) {
+        const rows = catalog
+          .listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) })
+          .filter((row) => !attempted.has(row.sid));
+        if (rows.length === 0) break;
+        const last = rows[rows.length - 1]!;
+        after = { dateCreated: last.dateCreated, sid: last.sid };
+        for (const row of rows) attempted.add(row.sid);
+        const results = await Promise.all(rows.map((row) => workers(() => archiveFax(row, ctx))));
+        for (const result of results) {
+          observer.fax(result);
+          if (result.outcome === 'archived') summary.archived++;
+          else if (result.outcome === 'metadata-only') summary.metadataOnly++;
+          else if (result.outcome === 'lost') {
+            summary.lost++;
+            failures.push(result);
+          } else {
+            summary.failed++;
+            failures.push(result);
+            if (result.checksumMismatch) checksumMismatches++;
+          }
+          summary.bytesStored += result.bytes;
+        }
+      }
+    }
+  } else {
+    summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
+  }
+
+  // 3. Delete what is proven archived, only when asked, and never after a checksum mismatch.
+  if (options.delete) {
+    summary.deletionBlockedReason = runDeletionBlocker({ checksumMismatches });
+    if (summary.deletionBlockedReason) {
+      observer.warning(summary.deletionBlockedReason);
+    } else {
+      observer.phase('delete', {});
+      let budget = options.maxDelete ?? Number.POSITIVE_INFINITY;
+      for (const accountSid of gateways.keys()) {
+        const pass = await deleteArchivedFaxes(deletionCtx, { accountSid, budget, dryRun: options.dryRun, concurrency: options.workers });
+        summary.deleted += pass.deleted;
+        summary.deleteFailed += pass.failed;
+        summary.wouldDelete += pass.wouldDelete;
+        failures.push(...pass.results);
+        budget -= pass.deleted + pass.wouldDelete + pass.failed;
+        if (budget <= 0) break;
+      }
+    }
+  }
+
+  if (!options.dryRun) {
+    summary.unfinished = countUnfinished(catalog, gateways.keys());
+    await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  summary.durationMs = Date.now() - started;
+  return { summary, failures, exitCode: exitCodeForSummary(summary) };
+}
+
+/** Where the listing starts: --since, or for a sync the watermark minus the lookback. */
+export function listingStart(catalog: Catalog, accountSid: string, options: Pick<ArchiveOptions, 'since' | 'incrementalLookbackMs'>): Date | undefined {
+  if (options.incrementalLookbackMs === undefined) return options.since;
+  const watermark = catalog.watermark(accountSid);
+  if (!watermark) return options.since;
+  const fromWatermark = new Date(Date.parse(watermark) - options.incrementalLookbackMs);
+  if (options.since && options.since > fromWatermark) return options.since;
+  return fromWatermark;
+}
+
+export const TWILIO_RETENTION_DAYS = 180;
+
+/** Unfinished faxes created more than (180 - atRiskDays) days before `now`. */
+function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atRiskDays: number): Array<{ sid: string; accountSid: string; dateCreated: string | null }> {
+  const cutoff = now.getTime() - (TWILIO_RETENTION_DAYS - atRiskDays) * 86_400_000;
+  const out: Array<{ sid: string; accountSid: string; dateCreated: string | null }> = [];
+  for (const accountSid of accounts) {
+    let after: { dateCreated: string | null; sid: string } | undefined;
+    for (;;) {
+      const rows = catalog.listUnfinished({ accountSid, limit: 500, ...(after ? { after } : {}) });
+      if (rows.length === 0) break;
+      let done = false;
+      for (const row of rows) {
+        const created = row.dateCreated ? Date.parse(row.dateCreated) : Number.NaN;
+        if (!(created < cutoff)) {
+          done = true; // oldest first: everything after this is newer
+          break;
+        }
+        out.push({ sid: row.sid, accountSid: row.accountSid, dateCreated: row.dateCreated });
+      }
+      if (done) break;
+      const last = rows[rows.length - 1]!;
+      after = { dateCreated: last.dateCreated, sid: last.sid };
+    }
+  }
+  return out;
+}
+
+/** Faxes not yet archived (including failed ones waiting for a retry) over the given accounts. */
+function countUnfinished(catalog: Catalog, accounts: Iterable<string>): number {
+  let total = 0;
+  for (const accountSid of accounts) {
+    const counts = catalog.countByState(accountSid);
+    total += counts.listed + counts.fetched + counts.stored + counts.failed;
+  }
+  return total;
+}
+
+/** Leftover spool files are from a killed run: never trusted, removed. */
+async function prepareSpool(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const name of await readdir(dir)) if (name.endsWith('.part')) await rm(`${dir}/${name}`, { force: true });
+}

@@ -1,0 +1,51 @@
+/**
+ * Pure handling of a fax's metadata as it leaves Twilio: the pre-signed `media_url` is a bearer
+ * credential for two hours, so its query string never reaches the catalog, the sidecar or a report.
+ * The sidecar is canonical JSON (sorted keys) so the same metadata always has the same bytes: a rerun
+ * then finds the stored sidecar identical and sends nothing.
+ */
+import { createHash } from 'node:crypto';
+
+export function stripUrlQuery(url: unknown): unknown {
+  if (typeof url !== 'string') return url;
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Twilio's fax JSON with every pre-signed signature removed. */
+export function sanitizeFaxJson(fax: Record<string, unknown>): Record<string, unknown> {
+  return { ...fax, media_url: stripUrlQuery(fax.media_url) };
+}
+
+function canonicalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalize);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+      out[key] = canonicalize((value as Record<string, unknown>)[key]);
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface SidecarBytes {
+  bytes: Buffer;
+  sha256Hex: string;
+  md5Hex: string;
+}
+
+/** The `<FaxSid>.json` sidecar: the fax's full (sanitized) metadata, readable without this tool. */
+export function sidecarFor(fax: Record<string, unknown>): SidecarBytes {
+  const bytes = Buffer.from(JSON.stringify(canonicalize(sanitizeFaxJson(fax)), null, 2) + '\n', 'utf8');
+  return {
+    bytes,
+    sha256Hex: createHash('sha256').update(bytes).digest('hex'),
+    md5Hex: createHash('md5').update(bytes).digest('hex'),
+  };
+}
+
+/** Whether Twilio holds media for this fax (no media: failed, canceled, storeMedia=false). */
+export function hasMedia(fax: Record<string, unknown>): boolean {
+  return typeof fax.media_sid === 'string' && fax.media_sid.length > 0;
+}
