@@ -1,6 +1,98 @@
-import { Command } from 'commander';
+/**
+ * `fax-sunset emulator`: runs the local Twilio emulator until SIGINT/SIGTERM. Once both hosts
+ * listen it prints one JSON line, `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName}...]}`
+ * (main account first), so scripts and tests can pick up the ports and credentials.
+ */
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { FAULT_KINDS, startEmulator, type EmulatorOptions, type FaultKind } from '../emulator/index.js';
+import { parsePositiveInt } from './shared-options.js';
 
-/** `fax-sunset emulator`: placeholder until the emulator lands (issue 2). */
+interface EmulatorFlags {
+  faxes: string;
+  numbers: string;
+  accounts: string;
+  seed: string;
+  port: string;
+  mediaPort: string;
+  host: string;
+  state?: string;
+  mediaTtl: string;
+  concurrencyLimit?: string;
+  rps?: string;
+  latencyMs: string;
+  faultRate: string;
+  faults?: string;
+  slowMs: string;
+  now?: string;
+}
+
+/** Flags to EmulatorOptions; throws UsageError naming the bad flag. Pure: exported for tests. */
+export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions {
+  const int = (value: string, flag: string) => parsePositiveInt(value, flag, { allowZero: true });
+  const options: EmulatorOptions = {
+    faxes: int(flags.faxes, '--faxes'),
+    numbers: int(flags.numbers, '--numbers'),
+    accounts: int(flags.accounts, '--accounts'),
+    seed: int(flags.seed, '--seed'),
+    port: int(flags.port, '--port'),
+    mediaPort: int(flags.mediaPort, '--media-port'),
+    host: flags.host,
+    mediaTtlSeconds: int(flags.mediaTtl, '--media-ttl'),
+    latencyMs: int(flags.latencyMs, '--latency-ms'),
+    slowMs: int(flags.slowMs, '--slow-ms'),
+  };
+  if (flags.state !== undefined) options.stateFile = flags.state;
+  if (flags.concurrencyLimit !== undefined) options.concurrencyLimit = int(flags.concurrencyLimit, '--concurrency-limit');
+  if (flags.rps !== undefined) {
+    const rps = Number(flags.rps);
+    if (!Number.isFinite(rps) || rps < 0) throw new UsageError(`--rps must be a non-negative number, got ${JSON.stringify(flags.rps)}`);
+    options.rps = rps;
+  }
+  const rate = Number(flags.faultRate);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new UsageError(`--fault-rate must be within 0..1, got ${JSON.stringify(flags.faultRate)}`);
+  options.faultRate = rate;
+  if (flags.faults !== undefined) {
+    const kinds = flags.faults.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const unknown = kinds.filter((k) => !FAULT_KINDS.includes(k as FaultKind));
+    if (unknown.length > 0) throw new UsageError(`--faults: unknown kind(s) ${unknown.join(', ')} (known: ${FAULT_KINDS.join(',')})`);
+    options.faultKinds = kinds as FaultKind[];
+  }
+  if (flags.now !== undefined) {
+    const now = new Date(flags.now);
+    if (!Number.isFinite(now.getTime())) throw new UsageError(`--now must be an ISO 8601 date, got ${JSON.stringify(flags.now)}`);
+    options.now = now;
+  }
+  return options;
+}
+
 export function emulatorCommand(): Command {
-  return new Command('emulator').description('Run the local Twilio emulator (Fax API, numbers, media host, inbound fax flow)');
+  return new Command('emulator')
+    .description('Run the local Twilio emulator (Fax API, numbers, media host, inbound fax flow)')
+    .addOption(new Option('--faxes <n>', 'faxes to generate').default('200'))
+    .addOption(new Option('--numbers <n>', 'incoming phone numbers (two in three in fax mode)').default('6'))
+    .addOption(new Option('--accounts <n>', 'subaccounts besides the main account').default('2'))
+    .addOption(new Option('--seed <n>', 'everything generated follows from it').default('1'))
+    .addOption(new Option('--port <n>', 'API port (0 = a free port)').default('0'))
+    .addOption(new Option('--media-port <n>', 'media host port (0 = a free port)').default('0'))
+    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(new Option('--state <file>', 'journal of changes kept across restarts'))
+    .addOption(new Option('--media-ttl <seconds>', 'lifetime of pre-signed media URLs').default('7200'))
+    .addOption(new Option('--concurrency-limit <n>', 'API requests in flight before 429 / 20429'))
+    .addOption(new Option('--rps <n>', 'API requests per second before 429 / 20429'))
+    .addOption(new Option('--latency-ms <n>', 'added to every API response').default('0'))
+    .addOption(new Option('--fault-rate <p>', 'probability of a fault per request').default('0'))
+    .addOption(new Option('--faults <kinds>', `fault kinds, comma separated (${FAULT_KINDS.join(',')})`))
+    .addOption(new Option('--slow-ms <n>', 'how long a slow fault stalls').default('5000'))
+    .addOption(new Option('--now <iso>', "the emulator's clock at start (data spreads over the 180 days before it)"))
+    .action(async (flags: EmulatorFlags) => {
+      const emulator = await startEmulator(emulatorOptionsFromFlags(flags));
+      process.stdout.write(emulator.startupLine() + '\n');
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await emulator.close();
+    });
 }
