@@ -73,6 +73,12 @@ export function accountJson(account: EmulatorAccount): Record<string, unknown> {
   };
 }
 
+/**
+ * Unset strings: Twilio sent "" or null (twilio-fax-api.md); the emulator sends null, the form
+ * that also validates against the spec's sid patterns and uri formats.
+ */
+const orNull = (value: string) => (value === '' ? null : value);
+
 export function phoneNumberJson(n: PhoneNumberRecord): Record<string, unknown> {
   return {
     account_sid: n.accountSid,
@@ -92,22 +98,22 @@ export function phoneNumberJson(n: PhoneNumberRecord): Record<string, unknown> {
     origin: 'twilio',
     phone_number: n.phoneNumber,
     sid: n.sid,
-    sms_application_sid: '',
+    sms_application_sid: null,
     sms_fallback_method: 'POST',
-    sms_fallback_url: '',
+    sms_fallback_url: null,
     sms_method: 'POST',
-    sms_url: n.smsUrl,
+    sms_url: orNull(n.smsUrl),
     status: 'in-use',
-    status_callback: n.statusCallback,
+    status_callback: orNull(n.statusCallback),
     status_callback_method: 'POST',
     trunk_sid: null,
     uri: `/2010-04-01/Accounts/${n.accountSid}/IncomingPhoneNumbers/${n.sid}.json`,
-    voice_application_sid: n.voiceApplicationSid,
+    voice_application_sid: orNull(n.voiceApplicationSid),
     voice_caller_id_lookup: false,
     voice_fallback_method: n.voiceFallbackMethod,
-    voice_fallback_url: n.voiceFallbackUrl,
+    voice_fallback_url: orNull(n.voiceFallbackUrl),
     voice_method: n.voiceMethod,
     voice_receive_mode: n.voiceReceiveMode,
-    voice_url: n.voiceUrl,
+    voice_url: orNull(n.voiceUrl),
   };
 }
