@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
 import { archiveCommand, syncCommand } from './commands/archive-command.js';
+import { demoCommand } from './commands/demo-command.js';
 import { emulatorCommand } from './commands/emulator-command.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
@@ -22,9 +23,18 @@ export function buildProgram(): Command {
   program.addCommand(syncCommand());
   program.addCommand(verifyCommand());
   program.addCommand(emulatorCommand());
+  program.addCommand(demoCommand(runSubcommand));
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
   return program;
+}
+
+/** Runs one command of a fresh program in this process and returns its exit code (used by `demo`). */
+async function runSubcommand(args: string[]): Promise<number> {
+  process.exitCode = undefined;
+  const code = await main(['node', 'fax-sunset', ...args]);
+  process.exitCode = undefined;
+  return code;
 }
 
 async function main(argv: string[]): Promise<number> {

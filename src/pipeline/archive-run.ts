@@ -86,6 +86,8 @@ export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
 }
 
 const UNFINISHED_BATCH = 256;
+/** How many at-risk faxes are named one by one before the rest are counted. */
+const AT_RISK_NAMED = 10;
 /** Bounds the memory of remembered media URLs; beyond it a fax is fetched again for a fresh URL. */
 const MAX_REMEMBERED_URLS = 200_000;
 
@@ -151,10 +153,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   if (options.atRiskDays !== undefined) {
     const atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
     summary.atRisk = atRisk.length;
-    for (const row of atRisk.slice(0, 50)) {
+    for (const row of atRisk.slice(0, AT_RISK_NAMED)) {
       observer.warning(`at risk: ${row.sid} (${row.accountSid}) created ${row.dateCreated}, not yet archived, close to Twilio's 180-day pruning`);
     }
-    if (atRisk.length > 50) observer.warning(`... and ${atRisk.length - 50} more faxes at risk`);
+    if (atRisk.length > AT_RISK_NAMED) observer.warning(`... and ${atRisk.length - AT_RISK_NAMED} more faxes at risk (archived first, oldest first)`);
   }
 
   // 2. Archive every unfinished fax, oldest first, account by account.
