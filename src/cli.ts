@@ -16,9 +16,7 @@ import { reportCommand } from './commands/report-command.js';
 export function buildProgram(): Command {
   const program = new Command('fax-sunset')
     .description('Archive every Twilio fax, prove the copy, delete safely, and move fax numbers back to voice.')
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .version('0.1.0');
   program.addCommand(archiveCommand());
   program.addCommand(syncCommand());
   program.addCommand(verifyCommand());
@@ -26,7 +24,21 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand(runSubcommand));
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
+  throwParseErrors(program);
   return program;
+}
+
+/**
+ * Commands built on their own and added with addCommand do not inherit the program's settings, so a
+ * bad flag on `archive` would exit 1 (commander's default) — the code for "items left to retry". A
+ * scheduler must see 2 for bad usage, so every command throws its parse errors to `main` instead.
+ */
+function throwParseErrors(command: Command): void {
+  command.exitOverride().configureOutput({
+    // One line, like every other error: "fax-sunset: error: unknown option '--bogus' (see --help)".
+    outputError: (message, write) => write(`fax-sunset: ${message.trim()} (see --help)\n`),
+  });
+  for (const sub of command.commands) throwParseErrors(sub);
 }
 
 /** Runs one command of a fresh program in this process and returns its exit code (used by `demo`). */
