@@ -17,6 +17,7 @@ import { emulatorCommand } from './commands/emulator-command.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
+import { serveCommand } from './commands/serve-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('fax-sunset')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand(runSubcommand));
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
+  program.addCommand(serveCommand());
   throwParseErrors(program);
   return program;
 }

@@ -22,6 +22,11 @@ export interface AccountDirectory {
   gatewayFor(accountSid: string): Promise<TwilioGateway | null>;
   /** Every token learnt so far, to scrub from any text before it is logged or recorded. */
   knownSecrets(): string[];
+  /**
+   * Lists the subaccounts now, whatever the refresh interval (at start, so bad credentials fail
+   * before the server listens). Returns how many subaccounts are known. Throws like the gateway.
+   */
+  load(): Promise<number>;
 }
 
 export interface AccountDirectoryOptions {
@@ -41,9 +46,9 @@ export function createAccountDirectory(options: AccountDirectoryOptions): Accoun
   let listedAt: number | null = null;
   let refreshing: Promise<void> | null = null;
 
-  async function refresh(): Promise<void> {
+  async function refresh(force = false): Promise<void> {
     if (refreshing) return refreshing;
-    if (listedAt !== null && nowMs() - listedAt < refreshIntervalMs) return;
+    if (!force && listedAt !== null && nowMs() - listedAt < refreshIntervalMs) return;
     refreshing = (async () => {
       // Counted as a refresh even when it fails, so a failing Accounts API is not hammered either.
       listedAt = nowMs();
@@ -80,6 +85,10 @@ export function createAccountDirectory(options: AccountDirectoryOptions): Accoun
       const created = gateway.forSubaccount(sub);
       gateways.set(accountSid, created);
       return created;
+    },
+    async load() {
+      await refresh(true);
+      return subaccounts.size;
     },
     knownSecrets() {
       const secrets = [...subaccounts.values()].map((sub) => sub.authToken);

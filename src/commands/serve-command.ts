@@ -1,0 +1,196 @@
+/**
+ * `fax-sunset serve`: the TwiML fax webhook for the migration window. Parses flags, wires the
+ * catalog (locked for the server's whole life), store, gateway and account directory, starts the
+ * server and runs until SIGTERM/SIGINT, then stops gracefully: new requests are refused, archives
+ * in flight get `--grace-seconds`, and whatever is unfinished stays queued in the catalog.
+ *
+ * Exit code after a graceful stop is 0 even with work still queued: the queue is durable, and a
+ * service manager should not count a requested stop as a failure. Startup problems exit 2 (usage,
+ * configuration, credentials) or 3 (catalog lock held by another run).
+ */
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigurationError, UsageError } from '../errors.js';
+import { createAccountDirectory } from '../webhook/account-directory.js';
+import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type FaxPageSize, type WebhookMode } from '../webhook/fax-twiml.js';
+import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
+import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
+import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
+import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { twilioCredentialsFromEnv } from './credentials.js';
+import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+
+export interface ServeFlags extends ArchiveFlags {
+  port: string;
+  host: string;
+  publicUrl?: string;
+  mode: string;
+  mediaType: string;
+  pageSize: string;
+  storeMedia: string;
+  insecureSkipSignature?: boolean;
+  workers: string;
+  maxAttempts: string;
+  verify: string;
+  graceSeconds: string;
+}
+
+/** Flags to the server's config (everything but wiring). Pure: throws UsageError naming the bad flag. */
+export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { graceMs: number } {
+  const storeMedia = String(flags.storeMedia).toLowerCase();
+  if (storeMedia !== 'true' && storeMedia !== 'false') throw new UsageError(`--store-media must be true or false, got ${JSON.stringify(flags.storeMedia)}`);
+  const oneOf = <T extends string>(value: string, allowed: readonly T[], flag: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    return value as T;
+  };
+  return {
+    host: flags.host,
+    port: parsePositiveInt(flags.port, '--port', { allowZero: true }),
+    publicBase: flags.publicUrl ? parsePublicUrl(flags.publicUrl) : null,
+    mode: oneOf<WebhookMode>(flags.mode, WEBHOOK_MODES, '--mode'),
+    mediaType: oneOf<FaxMediaType>(flags.mediaType, FAX_MEDIA_TYPES, '--media-type'),
+    pageSize: oneOf<FaxPageSize>(flags.pageSize, FAX_PAGE_SIZES, '--page-size'),
+    storeMedia: storeMedia === 'true',
+    verifySignatures: !flags.insecureSkipSignature,
+    workers: parsePositiveInt(flags.workers, '--workers'),
+    maxAttempts: parsePositiveInt(flags.maxAttempts, '--max-attempts'),
+    forceFullVerify: flags.verify === 'full',
+    spoolDir: join(dirname(String(flags.catalog)), '.spool'),
+    graceMs: parsePositiveInt(flags.graceSeconds, '--grace-seconds', { allowZero: true }) * 1000,
+  };
+}
+
+export function serveCommand(): Command {
+  const command = new Command('serve')
+    .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming")
+    .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('PORT'))
+    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for all)').default('127.0.0.1').env('FAX_SUNSET_HOST'))
+    .addOption(new Option('--public-url <url>', 'the URL Twilio calls, when behind a proxy or tunnel (signatures cover it)').env('FAX_SUNSET_PUBLIC_URL'))
+    .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
+    .addOption(new Option('--media-type <type>', 'media Twilio keeps for received faxes').choices([...FAX_MEDIA_TYPES]).default('application/pdf'))
+    .addOption(new Option('--page-size <size>', 'page size of received faxes').choices([...FAX_PAGE_SIZES]).default('letter'))
+    .addOption(new Option('--store-media <bool>', 'whether Twilio keeps the media (false: archived metadata-only)').choices(['true', 'false']).default('true'))
+    .option('--insecure-skip-signature', 'accept requests without a valid X-Twilio-Signature (local trials only!)')
+    .option('--workers <n>', 'faxes archived at once', '4')
+    .option('--max-attempts <n>', 'give up retrying a failing fax after this many attempts', '10')
+    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
+    .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25');
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json']);
+  addStoreOptions(command);
+  command.action(async (flags: ServeFlags) => {
+    process.exitCode = await serveAction(flags);
+  });
+  return command;
+}
+
+/** The main account's webhook signing key: TWILIO_AUTH_TOKEN, also when an API key is the API credential. */
+function mainAuthTokenFromEnv(): string | null {
+  const credentials = twilioCredentialsFromEnv();
+  if (credentials.username === credentials.accountSid) return credentials.password;
+  return process.env.TWILIO_AUTH_TOKEN?.trim() || null;
+}
+
+export async function serveAction(flags: ServeFlags): Promise<number> {
+  const config = serveConfigFromFlags(flags);
+  const mainAuthToken = mainAuthTokenFromEnv();
+  if (config.verifySignatures && !mainAuthToken) {
+    // Twilio signs webhooks with the auth token, never with an API key secret: without it every request would get 403.
+    throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');
+  }
+  const resources = await openArchiveResources(flags, 'serve');
+  const directory = createAccountDirectory({ gateway: resources.gateway, mainAuthToken });
+  const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
+  const log = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
+  let server: FaxWebhookServer | null = null;
+  let runId: number | null = null;
+  try {
+    // Lists the subaccounts (and proves the credentials) before anything listens.
+    const subaccounts = await directory.load();
+    if (!config.verifySignatures) warnInsecure(log);
+    runId = resources.catalog.startRun('serve', {
+      mode: config.mode,
+      mediaType: config.mediaType,
+      pageSize: config.pageSize,
+      storeMedia: config.storeMedia,
+      signatureCheck: config.verifySignatures,
+      publicUrl: flags.publicUrl ?? null,
+      store: resources.store.displayUrl,
+    });
+    try {
+      server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new ConfigurationError(`cannot listen on ${config.host}:${config.port}: ${code}`);
+      }
+      throw error;
+    }
+    const base = config.publicBase ?? parsePublicUrl(server.localUrl);
+    const health = server.health();
+    log.write('info', 'serve-started', {
+      listening: server.localUrl,
+      port: server.port,
+      faxUrl: publicUrlOf(base, FAX_INCOMING_PATH),
+      actionUrl: publicUrlOf(base, FAX_RECEIVED_PATH),
+      healthUrl: `${server.localUrl}${HEALTH_PATH}`,
+      mode: config.mode,
+      mediaType: config.mediaType,
+      signatureCheck: config.verifySignatures,
+      subaccounts,
+      queueDepth: health.queue.depth,
+      catalog: resources.catalog.path,
+      store: resources.store.displayUrl,
+    });
+    const signal = await waitForStopSignal(log);
+    log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
+    const { abandoned, queueDepth } = await server.close(config.graceMs);
+    const archive = server.health().archive;
+    resources.catalog.finishRun(runId, 0, { ...archiveCounts(archive), abandoned, queueDepth });
+    log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
+    return 0;
+  } catch (error) {
+    if (server) await server.close(0).catch(() => undefined);
+    if (runId !== null) {
+      try {
+        resources.catalog.finishRun(runId, 4, { error: 'serve ended by an error' });
+      } catch {
+        // The original error matters more.
+      }
+    }
+    throw error;
+  } finally {
+    await resources.close();
+  }
+}
+
+function archiveCounts(archive: { archived: number; metadataOnly: number; failed: number; lost: number }) {
+  return { archived: archive.archived, metadataOnly: archive.metadataOnly, failed: archive.failed, lost: archive.lost };
+}
+
+function warnInsecure(log: WebhookLog): void {
+  // Loud on purpose: anyone who can reach the port can now queue work and see how the server answers.
+  process.stderr.write(
+    '\n*** WARNING: --insecure-skip-signature: X-Twilio-Signature is NOT checked. Any client can call this webhook.\n' +
+      '*** Use it only for local trials, never on a reachable address.\n\n',
+  );
+  log.write('warn', 'signature-check-disabled', { hint: 'never use --insecure-skip-signature on a reachable address' });
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second one ends the process at once (the catalog is crash-safe). */
+function waitForStopSignal(log: WebhookLog): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      const again = (second: NodeJS.Signals) => {
+        log.write('warn', 'serve-killed', { signal: second, hint: 'unfinished work stays queued in the catalog' });
+        process.exit(130);
+      };
+      process.once('SIGTERM', again);
+      process.once('SIGINT', again);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
