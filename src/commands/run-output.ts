@@ -1,7 +1,8 @@
 /**
  * How a long run shows itself: a progress bar with rate and ETA on a terminal; JSON lines with
- * --json or when stdout is not a terminal (cron, systemd, Kubernetes logs); nothing but errors and
- * the summary with --quiet. The pipeline emits events; this file only renders them.
+ * --json or when stdout is not a terminal (cron, systemd, Kubernetes logs): events on stderr, the
+ * one summary line on stdout; nothing but errors and the summary with --quiet. The pipeline emits
+ * events; this file only renders them.
  */
 import cliProgress from 'cli-progress';
 import type { FaxResult } from '../pipeline/archive-fax.js';
@@ -22,8 +23,12 @@ export interface RunOutput extends ArchiveObserver {
   stop(): void;
 }
 
-function jsonLine(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
+/**
+ * With --json, stdout carries exactly one line, the summary, so a scheduler can keep it
+ * (`> last-run.json`) or pipe it to jq; the progress events are JSON lines on stderr, the log.
+ */
+function jsonLine(value: Record<string, unknown>, stream: NodeJS.WritableStream = process.stderr): void {
+  stream.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
 }
 
 export function formatBytes(bytes: number): string {
@@ -50,7 +55,7 @@ function jsonOutput(): RunOutput {
     deletion: (result: DeletionResult) => jsonLine({ event: 'deletion', ...result }),
     warning: (message) => jsonLine({ event: 'warning', message }),
     info: (message) => jsonLine({ event: 'info', message }),
-    summary: (title, summary) => jsonLine({ event: 'summary', command: title, ...summary }),
+    summary: (title, summary) => jsonLine({ event: 'summary', command: title, ...summary }, process.stdout),
     stop: () => {},
   };
 }

@@ -19,7 +19,7 @@ export const SHARED_OPTIONS = {
   concurrency: { flags: '--concurrency <n>', description: 'Twilio requests in flight at once', env: 'FAX_SUNSET_CONCURRENCY', defaultValue: '8' },
   rps: { flags: '--rps <n>', description: 'Twilio requests per second (token bucket)', env: 'FAX_SUNSET_RPS', defaultValue: '50' },
   dryRun: { flags: '--dry-run', description: 'show what would happen; write nothing to Twilio or the store' },
-  json: { flags: '--json', description: 'machine-readable output: JSON lines, then one summary line' },
+  json: { flags: '--json', description: 'machine-readable output: one JSON summary line on stdout, progress as JSON lines on stderr' },
   quiet: { flags: '--quiet', description: 'print only errors and the final summary' },
 } as const satisfies Record<string, SharedOptionSpec>;
 
