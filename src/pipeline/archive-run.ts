@@ -68,6 +68,10 @@ export interface ArchiveSummary {
   unfinished: number;
   /** Unarchived faxes within `atRiskDays` of Twilio's 180-day pruning when the run started. */
   atRisk: number;
+  /** The first of them by name (oldest first), so a scheduler's one summary line names them too. */
+  atRiskSids: string[];
+  /** Faxes found gone from Twilio before they were archived, by name (the first ones). */
+  lostSids: string[];
   durationMs: number;
   dryRun: boolean;
 }
@@ -88,6 +92,8 @@ export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
 const UNFINISHED_BATCH = 256;
 /** How many at-risk faxes are named one by one before the rest are counted. */
 const AT_RISK_NAMED = 10;
+/** Lost faxes named in the summary (each is also reported as it is found). */
+const LOST_NAMED = 50;
 /** Bounds the memory of remembered media URLs; beyond it a fax is fetched again for a fresh URL. */
 const MAX_REMEMBERED_URLS = 200_000;
 
@@ -112,7 +118,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const summary: ArchiveSummary = {
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
-    unfinished: 0, atRisk: 0, durationMs: 0, dryRun: options.dryRun,
+    unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun,
   };
   const failures: Array<FaxResult | DeletionResult> = [];
   const deletionCtx: DeletionContext = {
@@ -153,6 +159,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   if (options.atRiskDays !== undefined) {
     const atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
     summary.atRisk = atRisk.length;
+    summary.atRiskSids = atRisk.slice(0, AT_RISK_NAMED).map((row) => row.sid);
     for (const row of atRisk.slice(0, AT_RISK_NAMED)) {
       observer.warning(`at risk: ${row.sid} (${row.accountSid}) created ${row.dateCreated}, not yet archived, close to Twilio's 180-day pruning`);
     }
@@ -187,6 +194,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
           else if (result.outcome === 'metadata-only') summary.metadataOnly++;
           else if (result.outcome === 'lost') {
             summary.lost++;
+            if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
             failures.push(result);
           } else {
             summary.failed++;
