@@ -1,0 +1,140 @@
+/**
+ * What the archive proof tests share: spawning the real CLI (the most honest way to run it: its own
+ * process, its own exit code, its own stdout/stderr) and reading what it left behind without going
+ * through the code under test (better-sqlite3 straight on the catalog, the AWS SDK straight on S3).
+ *
+ * The CLI is spawned asynchronously on purpose: the emulator runs inside the test process, so a
+ * blocking spawnSync would stop it from answering the very requests the child makes.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+const CLI = join(REPO, 'src', 'cli.ts');
+// An absolute loader path: the child runs in a temp dir, where a bare `tsx` would not resolve.
+const TSX_LOADER = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment variables a developer's shell may carry that would change what the child does. */
+const INHERITED_NOISE = /^(TWILIO_|AWS_|FAX_SUNSET_)/;
+
+/** Runs `fax-sunset <args>` in `cwd` with a clean environment plus `env`. */
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliRun> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !INHERITED_NOISE.test(name)) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The `--json` summary line of a run (the last line with event "summary"), or null. */
+export function summaryOf(run: CliRun): Record<string, unknown> | null {
+  const lines = run.stdout.split('\n').filter((line) => line.trim().startsWith('{'));
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const value = JSON.parse(lines[i]!) as Record<string, unknown>;
+      if (value.event === 'summary') return value;
+    } catch {
+      // not JSON: skip
+    }
+  }
+  return null;
+}
+
+/** stderr's non-empty lines: a failing command must say what is wrong in exactly one of them. */
+export function stderrLines(run: CliRun): string[] {
+  return run.stderr.split('\n').filter((line) => line.trim() !== '');
+}
+
+export interface CatalogFax {
+  sid: string;
+  account_sid: string;
+  state: string;
+  media_sha256: string | null;
+  last_error: string | null;
+}
+
+export interface CatalogObject {
+  fax_sid: string;
+  kind: 'media' | 'sidecar';
+  key: string;
+  size: number;
+  sha256: string;
+  verified_at: string | null;
+  verification_method: string | null;
+}
+
+/** Reads the catalog's faxes and objects directly, read-only. */
+export function readCatalog(path: string): { faxes: Map<string, CatalogFax>; objects: CatalogObject[]; deletions: Array<{ fax_sid: string; http_status: number | null; receipt_at: string | null }> } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const faxes = new Map<string, CatalogFax>();
+    for (const row of db.prepare('SELECT sid, account_sid, state, media_sha256, last_error FROM faxes').all() as CatalogFax[]) faxes.set(row.sid, row);
+    const objects = db.prepare('SELECT fax_sid, kind, key, size, sha256, verified_at, verification_method FROM objects').all() as CatalogObject[];
+    const deletions = db.prepare('SELECT fax_sid, http_status, receipt_at FROM deletions').all() as Array<{ fax_sid: string; http_status: number | null; receipt_at: string | null }>;
+    return { faxes, objects, deletions };
+  } finally {
+    db.close();
+  }
+}
+
+/** Every key in the bucket (under `prefix`), with its size. */
+export async function listBucket(client: S3Client, bucket: string, prefix = ''): Promise<Map<string, number>> {
+  const keys = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const item of page.Contents ?? []) if (item.Key) keys.set(item.Key, item.Size ?? 0);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** An object's bytes as S3 holds them. */
+export async function readObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Runs `task` over `items` with at most `limit` at once (small audits against a local S3 server). */
+export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
