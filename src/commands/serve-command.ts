@@ -63,7 +63,7 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
 export function serveCommand(): Command {
   const command = new Command('serve')
     .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming")
-    .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('PORT'))
+    .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('FAX_SUNSET_PORT'))
     .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for all)').default('127.0.0.1').env('FAX_SUNSET_HOST'))
     .addOption(new Option('--public-url <url>', 'the URL Twilio calls, when behind a proxy or tunnel (signatures cover it)').env('FAX_SUNSET_PUBLIC_URL'))
     .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
