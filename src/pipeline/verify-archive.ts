@@ -54,6 +54,31 @@ export function isSampled(percent: number, random: () => number): boolean {
   return percent >= 100 || random() * 100 < percent;
 }
 
+/** How many of `total` faxes a `--sample percent` audit checks: the share rounded up, at least one. */
+export function sampleSize(total: number, percent: number): number {
+  if (total <= 0) return 0;
+  if (percent >= 100) return total;
+  return Math.min(total, Math.max(1, Math.ceil((total * percent) / 100)));
+}
+
+/**
+ * Picks exactly `sampleSize(total, percent)` of `total` candidates seen one by one, each equally
+ * likely (Knuth's selection sampling, Algorithm S), without holding the candidates in memory. An
+ * independent coin per fax (isSampled) could check none at all of a small archive, or far more
+ * than asked of a big one: an auditor asking for 5% must get 5%.
+ */
+export function createSampler(total: number, percent: number, random: () => number): () => boolean {
+  let wanted = sampleSize(total, percent);
+  let remaining = total;
+  return () => {
+    if (remaining <= 0) return false;
+    const pick = wanted > 0 && random() * remaining < wanted;
+    remaining--;
+    if (pick) wanted--;
+    return pick;
+  };
+}
+
 export async function runVerify(
   deps: { catalog: Catalog; store: MediaStore; runId: number | null; observer?: VerifyObserver; now?: () => Date },
   options: VerifyOptions,
@@ -70,7 +95,8 @@ export async function runVerify(
   const total = Object.entries(deps.catalog.countByState())
     .filter(([state]) => AUDITED_STATES.has(state))
     .reduce((a, [, n]) => a + n, 0);
-  deps.observer?.started(Math.ceil((total * Math.min(100, options.samplePercent)) / 100));
+  deps.observer?.started(sampleSize(total, options.samplePercent));
+  const sampled = createSampler(total, options.samplePercent, random);
 
   let batch: FaxRow[] = [];
   const flush = async () => {
@@ -118,8 +144,9 @@ export async function runVerify(
   };
 
   for (const row of deps.catalog.iterateFaxes(500)) {
-    if (!AUDITED_STATES.has(row.state) || row.objects.length === 0) continue;
-    if (!isSampled(options.samplePercent, random)) continue;
+    if (!AUDITED_STATES.has(row.state)) continue;
+    // Drawn for every audited row, so the sampler's count of rows left stays exact.
+    if (!sampled() || row.objects.length === 0) continue;
     batch.push(row);
     if (batch.length >= 200) await flush();
   }
