@@ -8,6 +8,9 @@ import { addStoreOptions, openCatalogAndStore, type ArchiveFlags } from './archi
 import { chooseOutputMode, createRunOutput } from './run-output.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
+/** Findings named in the summary line; every one is also printed as it is found and kept in the catalog. */
+const PROBLEMS_NAMED = 50;
+
 export function parseSamplePercent(value: string | undefined): number {
   if (value === undefined) return 100;
   const match = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
@@ -48,7 +51,9 @@ export function verifyCommand(): Command {
         { full: Boolean(flags.full), samplePercent, concurrency },
       );
       catalog.finishRun(runId, result.exitCode, { ...result.summary });
-      output.summary('verify', { ...result.summary, store: store.displayUrl, exitCode: result.exitCode });
+      // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
+      const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
+      output.summary('verify', { ...result.summary, problems, store: store.displayUrl, exitCode: result.exitCode });
       process.exitCode = result.exitCode;
     } finally {
       output.stop();
