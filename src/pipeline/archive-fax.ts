@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
 import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError } from '../errors.js';
-import type { MediaStore } from '../store/media-store.js';
+import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
 import { mediaObjectKey, sidecarObjectKey } from '../store/object-layout.js';
 import { verifyStoredObject } from '../store/verify-object.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
@@ -92,8 +92,8 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
       dateCreated: row.dateCreated,
       kind: fileExtensionFor(fetched.kind),
     });
-    const put = await ctx.uploadCap(() =>
-      ctx.store.put({
+    const put = await putChecked(
+      {
         key,
         body: { filePath: spoolPath },
         size: fetched.media.size,
@@ -101,7 +101,8 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
         md5Hex: fetched.media.md5Hex,
         contentType: fetched.media.contentType,
         metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
-      }),
+      },
+      ctx,
     );
     const mediaObject: Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'> = {
       kind: 'media',
@@ -181,8 +182,8 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
 async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>> {
   const sidecar = sidecarFor(row.raw);
   const key = sidecarObjectKey({ accountSid: row.accountSid, faxSid: row.sid, dateCreated: row.dateCreated });
-  const put = await ctx.uploadCap(() =>
-    ctx.store.put({
+  const put = await putChecked(
+    {
       key,
       body: { bytes: sidecar.bytes },
       size: sidecar.bytes.length,
@@ -190,7 +191,8 @@ async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<Obj
       md5Hex: sidecar.md5Hex,
       contentType: 'application/json',
       metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
-    }),
+    },
+    ctx,
   );
   return {
     kind: 'sidecar',
@@ -203,6 +205,33 @@ async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<Obj
     versionId: put.versionId,
     storedAt: ctx.now().toISOString(),
   };
+}
+
+/**
+ * Some S3-compatible servers (moto 5) check neither the ChecksumSHA256 nor the Content-MD5 they are
+ * sent, and HeadObject echoes the claimed SHA-256: bytes corrupted on the way then pass `checksum`
+ * verification, and the store's own "already present" test re-uses the corrupt copy forever. Their
+ * single-part ETag is still the MD5 of what they really hold, so an ETag that contradicts our MD5 is
+ * proof of other bytes (found by test/archive/corrupted-upload.test.ts: such faxes were deleted).
+ * The copy is removed so a retry sends the bytes again; a stale copy from an earlier run is replaced
+ * at once, a corruption in this very upload fails the fax (and so blocks this run's deletions).
+ */
+async function putChecked(input: PutObjectInput, ctx: ArchiveFaxContext): Promise<PutObjectResult> {
+  for (let attempt = 0; ; attempt++) {
+    const put = await ctx.uploadCap(() => ctx.store.put(input));
+    if (!etagContradictsMd5(put.etag, input.md5Hex, ctx.store.capabilities.etagIsMd5)) return put;
+    await ctx.store.remove(input.key);
+    if (!put.alreadyPresent || attempt > 0) {
+      throw new ChecksumMismatchError(`the store holds other bytes at ${input.key} than were sent (its ETag is not their MD5); removed them`);
+    }
+  }
+}
+
+/** True only when the ETag is a single-part MD5 (32 hex digits) that differs from `md5Hex`. */
+export function etagContradictsMd5(etag: string | null, md5Hex: string, etagIsMd5: boolean): boolean {
+  if (!etagIsMd5 || etag === null) return false;
+  const value = etag.replace(/"/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(value) && value !== md5Hex.toLowerCase();
 }
 
 type ObjectToVerify = Pick<ObjectRecord, 'kind' | 'key' | 'size' | 'sha256Hex' | 'md5Hex'>;
