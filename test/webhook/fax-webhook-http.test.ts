@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaxTwiml } from '../../src/emulator/twiml-reply.js';
 import { parsePublicUrl } from '../../src/webhook/public-url.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { startWebhookRig, waitFor, type RigConfig, type WebhookRig } from './webhook-harness.js';
 
 let emu: TestEmulator;
@@ -210,6 +211,43 @@ describe('bodies and routes', () => {
     expect(response.headers.get('x-fax-sunset-intake')).toBe('not-found');
     expect(r.catalog.getFax(missing)).toBeNull();
     expect(r.catalog.listEvents().some((e) => e.type === 'fax-callback-not-found' && e.faxSid === missing)).toBe(true);
+  });
+
+  it('keeps retrying a callback whose fax Twilio cannot serve yet, then records and archives it', async () => {
+    const proxy = await startFaultProxy({ target: emu.url, seed: 3 });
+    try {
+      proxy.setFaults({ rate: 1, kinds: ['503'] });
+      const r = await rigFor({ twilioUrl: proxy.url, intakeRetryDelaysMs: [150, 150, 150, 150, 150, 150, 150, 150] });
+      const fax = existingFax();
+      const url = `${r.server.localUrl}/fax/received`;
+      const params = { FaxSid: String(fax.sid), AccountSid: emu.accountSid, FaxStatus: 'received', NumPages: String(fax.num_pages) };
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': FORM, 'x-twilio-signature': sign(emu.authToken, url, params) }, body: form(params) });
+      // Twilio gets its answer at once even though the fax could not be fetched.
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-fax-sunset-intake')).toBe('deferred');
+      expect(r.server.health().queue.pendingIntake).toBe(1);
+      expect(r.catalog.getFax(String(fax.sid))).toBeNull();
+
+      proxy.setFaults({ rate: 0, kinds: ['503'] });
+      await waitFor(() => r.catalog.getFax(String(fax.sid))?.state === 'verified', 'the deferred fax to be archived');
+      expect(r.server.health().queue.pendingIntake).toBe(0);
+      expect(r.logEvents().some((e) => e.event === 'fax-intake-failed' && e.willRetry === true)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('lists the accounts at most once per interval however many unknown AccountSids arrive', async () => {
+    const r = await rigFor();
+    emu.emulator.resetStats();
+    const url = `${r.server.localUrl}/fax/incoming`;
+    for (let i = 0; i < 5; i++) {
+      const params = { ...incomingParams(), AccountSid: `AC${String(i).repeat(32)}` };
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': FORM, 'x-twilio-signature': sign(emu.authToken, url, params) }, body: form(params) });
+      expect(response.status).toBe(403);
+    }
+    const listings = Object.entries(emu.emulator.stats().requests).filter(([route]) => route.includes('Accounts.json'));
+    expect(listings.reduce((sum, [, n]) => sum + n, 0)).toBe(1);
   });
 
   it('closes gracefully: stops listening and reports the queue it leaves', async () => {

@@ -56,10 +56,10 @@ export async function pointNumberAt(emu: TestEmulator, number: EmulatorNumber, u
   if (response.status !== 200) throw new Error(`updating ${number.sid} answered ${response.status}: ${await response.text()}`);
 }
 
-export function fastGateway(emu: TestEmulator, token = emu.authToken): HelperLibraryTwilioGateway {
+export function fastGateway(emu: TestEmulator, token = emu.authToken, baseUrl = emu.url): HelperLibraryTwilioGateway {
   return new HelperLibraryTwilioGateway({
     credentials: { accountSid: emu.accountSid, username: emu.accountSid, password: token },
-    baseUrl: emu.url,
+    baseUrl,
     limiter: createRequestLimiter({ ratePerSecond: Infinity, concurrency: 8, policy: { maxAttempts: 4, baseMs: 2, capMs: 20 } }),
     mediaCap: createConcurrencyCap(4),
     userAgent: 'fax-sunset/webhook-test',
@@ -87,16 +87,20 @@ export interface WebhookRig {
   close(): Promise<void>;
 }
 
-export type RigConfig = Partial<FaxWebhookConfig> & { mainAuthToken?: string | null };
+export type RigConfig = Partial<FaxWebhookConfig> & {
+  mainAuthToken?: string | null;
+  /** Where the server's gateway sends Twilio API calls (e.g. a fault proxy); default the emulator. */
+  twilioUrl?: string;
+};
 
 export async function startWebhookRig(emu: TestEmulator, overrides: RigConfig = {}): Promise<WebhookRig> {
   const dir = await mkdtemp(join(tmpdir(), 'fax-sunset-webhook-'));
   const catalog = openCatalog(join(dir, 'catalog.sqlite'));
   const store = openMediaStore(join(dir, 'media'));
   await store.check();
-  const { mainAuthToken, ...configOverrides } = overrides;
+  const { mainAuthToken, twilioUrl, ...configOverrides } = overrides;
   const directory = createAccountDirectory({
-    gateway: fastGateway(emu),
+    gateway: fastGateway(emu, emu.authToken, twilioUrl ?? emu.url),
     mainAuthToken: mainAuthToken === undefined ? emu.authToken : mainAuthToken,
   });
   const memory = memoryLog(() => [emu.authToken, ...directory.knownSecrets()]);
