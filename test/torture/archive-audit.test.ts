@@ -1,0 +1,162 @@
+/**
+ * The torture audit's judgement (a pure function): it must pass a sound archive and name every kind
+ * of broken promise, or a green torture run would prove nothing.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { auditArchive, type AuditFacts } from '../../scripts/torture/archive-audit.js';
+import { recheckEventChain, type EventRowFact } from '../../scripts/torture/event-chain-recheck.js';
+
+const AC = 'AC' + 'a'.repeat(32);
+const FX1 = 'FX' + '1'.repeat(32);
+const FX2 = 'FX' + '2'.repeat(32);
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Two faxes (one with media, one metadata-only), both archived, verified and deleted. */
+function soundFacts(): AuditFacts {
+  const mediaKey = `${AC}/2021/11/${FX1}.pdf`;
+  return {
+    snapshot: [
+      { sid: FX1, accountSid: AC, hasMedia: true, sha256Hex: sha('pdf-bytes'), size: 9, contentType: 'application/pdf' },
+      { sid: FX2, accountSid: AC, hasMedia: false, sha256Hex: null, size: null, contentType: null },
+    ],
+    remainingInTwilio: new Set(),
+    twilioDeletedCount: 2,
+    catalog: {
+      faxes: [
+        { sid: FX1, accountSid: AC, state: 'deleted', mediaSha256: sha('pdf-bytes') },
+        { sid: FX2, accountSid: AC, state: 'deleted', mediaSha256: null },
+      ],
+      objects: [
+        { faxSid: FX1, kind: 'media', key: mediaKey, size: 9, sha256: sha('pdf-bytes'), verifiedAt: '2021-12-01T00:00:00.000Z' },
+        { faxSid: FX1, kind: 'sidecar', key: `${AC}/2021/11/${FX1}.json`, size: 4, sha256: sha('json1'), verifiedAt: '2021-12-01T00:00:00.000Z' },
+        { faxSid: FX2, kind: 'sidecar', key: `${AC}/2021/10/${FX2}.json`, size: 4, sha256: sha('json2'), verifiedAt: '2021-12-01T00:00:00.000Z' },
+      ],
+      deletions: [
+        { faxSid: FX1, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 204, cancelledAt: null },
+        { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 404, cancelledAt: null },
+      ],
+      integrity: 'ok',
+      chain: { events: 4, brokenAtId: null },
+      events: [
+        { id: 1, type: 'verified', faxSid: FX1 },
+        { id: 2, type: 'metadata-only', faxSid: FX2 },
+        { id: 3, type: 'deletion-intent', faxSid: FX1 },
+        { id: 4, type: 'deletion-intent', faxSid: FX2 },
+      ],
+    },
+    stored: [
+      { key: mediaKey, size: 9, sha256Hex: sha('pdf-bytes') },
+      { key: `${AC}/2021/11/${FX1}.json`, size: 4, sha256Hex: sha('json1') },
+      { key: `${AC}/2021/10/${FX2}.json`, size: 4, sha256Hex: sha('json2') },
+    ],
+    pendingMultipartUploads: 0,
+    finishedClean: true,
+    lockFilePresent: false,
+  };
+}
+
+describe('auditArchive', () => {
+  it('passes a sound archive and counts it', () => {
+    const result = auditArchive(soundFacts());
+    expect(result.violations).toEqual([]);
+    expect(result.figures).toMatchObject({ faxes: 2, withMedia: 1, archived: 2, deleted: 2, remainingInTwilio: 0, lost: 0, storedObjects: 3 });
+  });
+
+  it('calls a fax lost when it left Twilio and the store holds other bytes than Twilio served', () => {
+    const facts = soundFacts();
+    const stored = facts.stored as { key: string; size: number; sha256Hex: string }[];
+    stored[0] = { ...stored[0]!, sha256Hex: sha('corrupt') };
+    const result = auditArchive(facts);
+    expect(result.figures.lost).toBe(1);
+    expect(result.violations.some((v) => v.startsWith(`LOST: ${FX1}`))).toBe(true);
+    expect(result.violations.some((v) => v.includes('is verified but the store holds other bytes'))).toBe(true);
+  });
+
+  it('catches bytes that were corrupt before they reached the store (catalog hash is not what Twilio served)', () => {
+    const facts = soundFacts();
+    const bad = sha('corrupted-in-download');
+    (facts.catalog.faxes as { mediaSha256: string | null }[])[0]!.mediaSha256 = bad;
+    (facts.catalog.objects as { sha256: string }[])[0]!.sha256 = bad;
+    (facts.stored as { sha256Hex: string }[])[0]!.sha256Hex = bad;
+    const result = auditArchive(facts);
+    expect(result.figures.lost).toBe(1);
+    expect(result.violations.some((v) => v.includes('is not the hash of the bytes Twilio served'))).toBe(true);
+  });
+
+  it('refuses a fax gone from Twilio without a receipt, or whose intent came before its proof', () => {
+    const facts = soundFacts();
+    (facts.catalog as { deletions: unknown[] }).deletions = [facts.catalog.deletions[1]];
+    (facts.catalog as { events: unknown[] }).events = [
+      { id: 1, type: 'deletion-intent', faxSid: FX2 },
+      { id: 2, type: 'metadata-only', faxSid: FX2 },
+      { id: 3, type: 'verified', faxSid: FX1 },
+    ];
+    const result = auditArchive(facts);
+    expect(result.violations).toContain(`${FX1}: gone from Twilio without a deletion receipt in the catalog`);
+    expect(result.violations.some((v) => v.startsWith(`${FX2}: event #1 records a deletion intent before`))).toBe(true);
+  });
+
+  it('finds an object stored twice, a stray key and an orphan', () => {
+    const facts = soundFacts();
+    (facts as { stored: unknown[] }).stored = [
+      ...facts.stored,
+      { key: `${AC}/2021/12/${FX1}.pdf`, size: 9, sha256Hex: sha('pdf-bytes') },
+      { key: `${AC}/2021/11/.${FX1}.pdf.tmp`, size: 3, sha256Hex: sha('x') },
+    ];
+    const result = auditArchive(facts);
+    expect(result.violations.some((v) => v.startsWith(`store: ${FX1} media stored twice`))).toBe(true);
+    expect(result.violations.some((v) => v.startsWith('store: stray object'))).toBe(true);
+    expect(result.violations).toContain(`store: ${AC}/2021/12/${FX1}.pdf is not recorded in the catalog (orphan)`);
+    expect(result.violations).toContain('counts: 5 objects in the store, 3 in the catalog');
+  });
+
+  it('after a clean finish, wants nothing left in Twilio, no open intent, no lock file', () => {
+    const facts = soundFacts();
+    (facts as { remainingInTwilio: Set<string> }).remainingInTwilio = new Set([FX2]);
+    (facts as { twilioDeletedCount: number }).twilioDeletedCount = 1;
+    (facts.catalog.faxes as { state: string }[])[1]!.state = 'metadata-only';
+    (facts.catalog as { deletions: unknown[] }).deletions = [
+      facts.catalog.deletions[0],
+      { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: null, httpStatus: null, cancelledAt: null },
+    ];
+    (facts as { lockFilePresent: boolean }).lockFilePresent = true;
+    const result = auditArchive(facts);
+    expect(result.figures).toMatchObject({ deleted: 1, remainingInTwilio: 1, lost: 0 });
+    expect(result.violations).toContain(`${FX2}: the last run exited 0 with --delete but Twilio still has it`);
+    expect(result.violations).toContain(`${FX2}: the last run exited 0 but a deletion intent is still open`);
+    expect(result.violations).toContain('catalog: the lock file is left behind after a clean exit');
+  });
+
+  it('reports a broken catalog (integrity, event chain)', () => {
+    const facts = soundFacts();
+    (facts.catalog as { integrity: string }).integrity = 'row 3 missing from index faxes_state_created';
+    (facts.catalog as { chain: unknown }).chain = { events: 4, brokenAtId: 3 };
+    const result = auditArchive(facts);
+    expect(result.violations).toContain('catalog: integrity_check says row 3 missing from index faxes_state_created');
+    expect(result.violations).toContain('catalog: event chain broken at event #3');
+  });
+});
+
+describe('recheckEventChain', () => {
+  function chain(datas: Record<string, unknown>[]): EventRowFact[] {
+    let prev = '0'.repeat(64);
+    return datas.map((data, i) => {
+      const id = i + 1;
+      const at = `2026-01-01T00:00:0${i}.000Z`;
+      // The documented formula, written out by hand: keys sorted, no whitespace.
+      const body = `{"at":${JSON.stringify(at)},"data":${JSON.stringify(data)},"fax_sid":null,"id":${id},"type":"t"}`;
+      const hash = createHash('sha256').update(prev + body).digest('hex');
+      const row = { id, at, type: 't', fax_sid: null, data: JSON.stringify(data), prev_hash: prev, hash };
+      prev = hash;
+      return row;
+    });
+  }
+
+  it('accepts an intact chain and finds an edited or removed event', () => {
+    const rows = chain([{ a: 1 }, { b: 2 }, { c: 3 }]);
+    expect(recheckEventChain(rows)).toEqual({ events: 3, brokenAtId: null });
+    expect(recheckEventChain(rows.map((r) => (r.id === 2 ? { ...r, data: '{"b":3}' } : r))).brokenAtId).toBe(2);
+    expect(recheckEventChain([rows[0]!, rows[2]!]).brokenAtId).toBe(3);
+  });
+});
