@@ -52,9 +52,10 @@ export class EmulatorState {
         nowMs: options.nowMs,
       });
       for (const entry of entries) this.apply(entry);
-      // Sids made after start-up must never repeat one made (and maybe deleted) before a restart:
-      // every creation wrote a put-fax line, so their count bounds the counters already used.
-      this.sidCounter = entries.filter((e) => e.op === 'put-fax').length;
+      // Sids made after start-up must never repeat one made (and maybe deleted) before a restart.
+      // Every newSid call is followed by a put-fax line, and one line follows at most two calls
+      // (a fax and its media sid), so twice their count bounds the counters already used.
+      this.sidCounter = 2 * entries.filter((e) => e.op === 'put-fax').length;
       this.journal = journal;
     }
   }
