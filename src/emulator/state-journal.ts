@@ -39,12 +39,17 @@ export class StateJournal {
     }
     const lines = existing.split('\n').filter((l) => l.length > 0);
     let sawHeader = false;
+    let tornAt: number | null = null;
     lines.forEach((line, index) => {
       let entry: JournalHeader | JournalEntry;
       try {
         entry = JSON.parse(line) as JournalHeader | JournalEntry;
       } catch (error) {
-        if (index === lines.length - 1) return; // torn final write
+        if (index === lines.length - 1) {
+          // A torn final write: dropped here and cut from the file below, or the next restart would find it mid-file.
+          tornAt = existing.lastIndexOf(line);
+          return;
+        }
         throw new Error(`state file ${path} line ${index + 1} is not JSON`, { cause: error });
       }
       if (entry.op === 'header') {
@@ -56,8 +61,12 @@ export class StateJournal {
         entries.push(entry);
       }
     });
+    if (tornAt !== null) {
+      existing = existing.slice(0, tornAt);
+      fs.truncateSync(path, Buffer.byteLength(existing));
+    }
     const fd = fs.openSync(path, 'a');
-    // A torn last line would glue itself to the next entry: start on a fresh line.
+    // A last line cut just before its newline is whole JSON (replayed): the next entry starts on a fresh line.
     if (existing.length > 0 && !existing.endsWith('\n')) fs.writeSync(fd, '\n');
     const journal = new StateJournal(fd);
     if (!sawHeader) journal.write(header);
