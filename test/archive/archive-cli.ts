@@ -7,6 +7,8 @@
  * blocking spawnSync would stop it from answering the very requests the child makes.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -137,4 +139,53 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, task
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export interface RewritingProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP server in front of the emulator's API: forwards every request, rewrites the emulator's
+ * origin to its own in response bodies (so paging stays on the proxy), then lets `rewrite` change the
+ * body, e.g. spoil a list page or swap a token. Bodies of the emulator's API are small JSON.
+ */
+export async function startRewritingProxy(
+  targetUrl: string,
+  rewrite: (body: string, request: { method: string; path: string; status: number }) => string,
+): Promise<RewritingProxy> {
+  const target = new URL(targetUrl);
+  let origin = '';
+  const server = http.createServer((req, res) => {
+    const upstream = http.request(
+      { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('error', () => res.destroy());
+        up.on('end', () => {
+          const forwarded = Buffer.concat(chunks).toString('utf8').split(target.origin).join(origin);
+          const body = rewrite(forwarded, { method: req.method ?? 'GET', path: req.url ?? '/', status: up.statusCode ?? 0 });
+          const headers = { ...up.headers };
+          delete headers['content-length'];
+          delete headers['transfer-encoding'];
+          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        });
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', () => resolvePromise()));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: origin,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.close(() => resolvePromise());
+        server.closeAllConnections();
+      }),
+  };
 }

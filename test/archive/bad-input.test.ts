@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { readCatalog, runCli, stderrLines, type CliRun } from './archive-cli.js';
+import { readCatalog, runCli, startRewritingProxy, stderrLines, type CliRun } from './archive-cli.js';
 
 const FAXES = 12;
 const BUCKET = 'bad-input';
@@ -89,55 +89,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/**
- * A real HTTP server in front of the emulator's API that forwards everything, rewriting the
- * emulator's origin to its own in bodies (so paging stays on it), and spoils the fax list page
- * as `spoil` says: malformed JSON, or a `next_page_url` on another host.
- */
+/** The emulator's API behind a proxy that spoils every fax list page as `spoil` says. */
 async function startPageSpoiler(spoil: 'malformed-json' | 'foreign-next-page'): Promise<{ url: string; spoiled: () => number; close(): Promise<void> }> {
-  const target = new URL(emu.url);
   let spoiled = 0;
-  let origin = '';
-  const server = http.createServer((req, res) => {
-    const upstream = http.request(
-      { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-      (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          let body = Buffer.concat(chunks).toString('utf8').split(emu.url).join(origin);
-          const isFaxList = req.method === 'GET' && /^\/v1\/Faxes(\?|$)/.test(req.url ?? '') && up.statusCode === 200;
-          if (isFaxList) {
-            spoiled++;
-            if (spoil === 'malformed-json') body = body.slice(0, Math.floor(body.length / 2));
-            else {
-              const page = JSON.parse(body) as { meta: Record<string, unknown> };
-              page.meta.next_page_url = 'https://fax.evil.example.com/v1/Faxes?PageSize=1000&Page=1';
-              body = JSON.stringify(page);
-            }
-          }
-          const headers = { ...up.headers };
-          delete headers['content-length'];
-          delete headers['transfer-encoding'];
-          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(body) });
-          res.end(body);
-        });
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+  const proxy = await startRewritingProxy(emu.url, (body, request) => {
+    if (request.method !== 'GET' || !/^\/v1\/Faxes(\?|$)/.test(request.path) || request.status !== 200) return body;
+    spoiled++;
+    if (spoil === 'malformed-json') return body.slice(0, Math.floor(body.length / 2));
+    const page = JSON.parse(body) as { meta: Record<string, unknown> };
+    page.meta.next_page_url = 'https://fax.evil.example.com/v1/Faxes?PageSize=1000&Page=1';
+    return JSON.stringify(page);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: origin,
-    spoiled: () => spoiled,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: proxy.url, spoiled: () => spoiled, close: () => proxy.close() };
 }
 
 describe('archive refuses bad input with its exit code, one clear line, and no deletion', () => {
