@@ -17,6 +17,8 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   durationMs: number;
   peakRssBytes: number | null;
+  /** User + system CPU seconds of the child (sampled; up to one interval short). */
+  cpuSeconds: number | null;
   /** Parsed JSON lines of stdout and stderr, each with `receivedMs` (ms since the spawn). */
   lines: Array<Record<string, unknown> & { receivedMs: number }>;
   /** The end of stderr's non-JSON text (error messages). */
@@ -77,7 +79,8 @@ export function runCli(args: readonly string[], options: CliRunOptions): Promise
     child.once('error', reject);
     child.once('close', (exitCode, signal) => {
       const peakRssBytes = sampler ? sampler.stop() : null;
-      resolve({ exitCode, signal, durationMs: performance.now() - started, peakRssBytes, lines, stderrTail });
+      const cpuSeconds = sampler ? sampler.cpuSeconds() : null;
+      resolve({ exitCode, signal, durationMs: performance.now() - started, peakRssBytes, cpuSeconds, lines, stderrTail });
     });
   });
 }
