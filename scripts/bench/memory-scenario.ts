@@ -71,13 +71,15 @@ async function measure(ctx: ScenarioContext, faxes: number, mediaEvery: number):
 export async function memoryScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const small = ctx.quick ? 200 : 1000;
   const large = ctx.quick ? 2000 : 100_000;
+  // No fax at all: what node, tsx and the SDKs cost before the first fax.
+  const baseline = await measure(ctx, 0, 1);
   const realistic = await measure(ctx, small, 1);
   const smallMix = await measure(ctx, small, MEDIA_EVERY);
   const largeMix = await measure(ctx, large, MEDIA_EVERY);
   const verdict = memoryVerdict(smallMix.peakRssBytes, largeMix.peakRssBytes, CEILING_BYTES);
   const runs = [realistic, smallMix, largeMix];
   const allDone = runs.every((r) => r.exitCode === 0 && r.archived === r.faxes);
-  const figures: Record<string, Figure> = {};
+  const figures: Record<string, Figure> = { peak_rss_mb_0_faxes: mebibytes(baseline.peakRssBytes) };
   for (const [label, run] of [[`${small}_all_media`, realistic], [`${small}_mix`, smallMix], [`${large}_mix`, largeMix]] as const) {
     figures[`peak_rss_mb_${label}`] = mebibytes(run.peakRssBytes);
     figures[`faxes_per_s_${label}`] = perSecond(run.faxes, run.durationMs);
