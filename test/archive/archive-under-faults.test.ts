@@ -14,9 +14,11 @@ import { forEachLimited, listBucket, readCatalog, readObject, runCli, sha256Hex,
 
 const BUCKET = 'archive-proof';
 const PREFIX = 'faults';
-const FAXES = 2000;
+// Issue 3 asks for "a few thousand"; FAX_SUNSET_PROOF_FAXES lowers it for a quick local loop.
+const FAXES = Number(process.env.FAX_SUNSET_PROOF_FAXES ?? 2000);
 const MAX_RUNS = 6;
 // A run over 2000 faxes (~600 MB of realistic media into moto) takes about a minute on 2 cores.
+const TEST_TIMEOUT_MS = 400_000;
 
 let emu: TestEmulator;
 let s3: TestS3Server;
@@ -170,5 +172,5 @@ describe(`archive --subaccounts --delete over ${FAXES} faxes with Twilio-side fa
     const again = await archive(['--delete']);
     expect(again.code, again.stderr).toBe(0);
     expect(summaryOf(again)).toMatchObject({ archived: 0, deleted: 0, failed: 0 });
-  }, 400_000);
+  }, TEST_TIMEOUT_MS);
 });
