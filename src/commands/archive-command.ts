@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { writeCatalogCsv } from '../catalog/csv-export.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
@@ -85,10 +85,14 @@ export async function archiveAction(
   if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
 
   const resources = await openArchiveResources(flags, kind);
+  const stopOnSignal = stopOnFirstSignal(output);
   try {
     const runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
     const result = await runArchive(
-      { catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output, knownSecrets: resources.secrets, runId, now },
+      {
+        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output,
+        knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal,
+      },
       options,
     );
     const s = result.summary;
@@ -113,7 +117,35 @@ export async function archiveAction(
       result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`));
     return result.exitCode;
   } finally {
+    stopOnSignal.dispose();
     output.stop();
     await resources.close();
   }
+}
+
+/**
+ * A scheduler stops a job with SIGTERM (Kubernetes, systemd) and a person with Ctrl-C. The first
+ * signal lets the faxes in flight finish and then ends the run normally: its run record finished,
+ * the lock released, the rest left unfinished for the next run (exit 1). A second signal exits at
+ * once; that too is safe (every step is idempotent) and the lock is still released on exit.
+ */
+function stopOnFirstSignal(output: { warning(message: string): void }): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      output.warning(`${signal} again: stopping now; the next run finishes what was in flight`);
+      process.exit(ExitCode.itemsLeft);
+    }
+    output.warning(`${signal}: finishing the faxes in flight, then stopping (send it again to stop at once)`);
+    controller.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+    },
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
@@ -48,6 +48,12 @@ export interface ArchiveDependencies {
   now?: () => Date;
   knownSecrets?: readonly string[];
   runId: number | null;
+  /**
+   * Aborted when the operator asks the run to stop (SIGTERM from a scheduler, Ctrl-C): no new fax
+   * is started and no new deletion is sent; work in flight finishes, so the catalog and the lock
+   * are left clean and the unstarted faxes stay unfinished for the next run.
+   */
+  stopSignal?: AbortSignal;
 }
 
 export interface ArchiveSummary {
@@ -74,6 +80,8 @@ export interface ArchiveSummary {
   lostSids: string[];
   durationMs: number;
   dryRun: boolean;
+  /** True when the run was asked to stop before it was done (what is left stays unfinished). */
+  stopped: boolean;
 }
 
 export interface ArchiveResult {
@@ -85,7 +93,7 @@ export interface ArchiveResult {
 
 /** 0 when everything asked for is done; 1 when anything is left to retry or was lost. */
 export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
-  if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0) return ExitCode.itemsLeft;
+  if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0 || summary.stopped) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -118,11 +126,12 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const summary: ArchiveSummary = {
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
-    unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun,
+    unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
   };
+  const stopRequested = (): boolean => deps.stopSignal?.aborted === true;
   const failures: Array<FaxResult | DeletionResult> = [];
   const deletionCtx: DeletionContext = {
-    catalog, gatewayFor: (sid) => gateways.get(sid), observer, now, knownSecrets, runId: deps.runId,
+    catalog, gatewayFor: (sid) => gateways.get(sid), observer, now, knownSecrets, runId: deps.runId, stopRequested,
   };
 
   if (!options.dryRun) {
@@ -156,8 +165,9 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
 
   // Name the faxes closest to Twilio's pruning: they are archived first (oldest first) and must be seen.
+  let atRisk: AtRiskFax[] = [];
   if (options.atRiskDays !== undefined) {
-    const atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
+    atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
     summary.atRisk = atRisk.length;
     summary.atRiskSids = atRisk.slice(0, AT_RISK_NAMED).map((row) => row.sid);
     for (const row of atRisk.slice(0, AT_RISK_NAMED)) {
@@ -166,43 +176,66 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     if (atRisk.length > AT_RISK_NAMED) observer.warning(`... and ${atRisk.length - AT_RISK_NAMED} more faxes at risk (archived first, oldest first)`);
   }
 
-  // 2. Archive every unfinished fax, oldest first, account by account.
+  // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
+  //    rest, oldest first.
   const uploadLimit = pLimit(options.uploadConcurrency);
   let checksumMismatches = 0;
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    for (const [accountSid, gateway] of gateways) {
-      const ctx: ArchiveFaxContext = {
-        catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
-        freshMediaUrls, uploadCap: (task) => uploadLimit(task), now, knownSecrets,
-      };
-      const workers = pLimit(options.workers);
-      const attempted = new Set<string>();
-      let after: { dateCreated: string | null; sid: string } | undefined;
-      for (;;) {
-        const rows = catalog
-          .listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) })
-          .filter((row) => !attempted.has(row.sid));
-        if (rows.length === 0) break;
-        const last = rows[rows.length - 1]!;
-        after = { dateCreated: last.dateCreated, sid: last.sid };
-        for (const row of rows) attempted.add(row.sid);
-        const results = await Promise.all(rows.map((row) => workers(() => archiveFax(row, ctx))));
-        for (const result of results) {
-          observer.fax(result);
-          if (result.outcome === 'archived') summary.archived++;
-          else if (result.outcome === 'metadata-only') summary.metadataOnly++;
-          else if (result.outcome === 'lost') {
-            summary.lost++;
-            if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
-            failures.push(result);
-          } else {
-            summary.failed++;
-            failures.push(result);
-            if (result.checksumMismatch) checksumMismatches++;
-          }
-          summary.bytesStored += result.bytes;
+    const contexts = new Map<string, ArchiveFaxContext>();
+    const contextFor = (accountSid: string): ArchiveFaxContext | undefined => {
+      const gateway = gateways.get(accountSid);
+      if (!gateway) return undefined;
+      let ctx = contexts.get(accountSid);
+      if (!ctx) {
+        ctx = {
+          catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
+          freshMediaUrls, uploadCap: (task) => uploadLimit(task), now, knownSecrets,
+        };
+        contexts.set(accountSid, ctx);
+      }
+      return ctx;
+    };
+    const workers = pLimit(options.workers);
+    const attempted = new Set<string>();
+    const archiveRows = async (rows: FaxRow[]): Promise<void> => {
+      for (const row of rows) attempted.add(row.sid);
+      const results = await Promise.all(
+        rows.map((row) => workers(() => {
+          const ctx = contextFor(row.accountSid);
+          return ctx && !stopRequested() ? archiveFax(row, ctx) : Promise.resolve(null);
+        })),
+      );
+      for (const result of results) {
+        if (result === null) continue;
+        observer.fax(result);
+        if (result.outcome === 'archived') summary.archived++;
+        else if (result.outcome === 'metadata-only') summary.metadataOnly++;
+        else if (result.outcome === 'lost') {
+          summary.lost++;
+          if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
+          failures.push(result);
+        } else {
+          summary.failed++;
+          failures.push(result);
+          if (result.checksumMismatch) checksumMismatches++;
         }
+        summary.bytesStored += result.bytes;
+      }
+    };
+
+    for (let i = 0; i < atRisk.length && !stopRequested(); i += UNFINISHED_BATCH) {
+      const rows = atRisk.slice(i, i + UNFINISHED_BATCH).map((fax) => catalog.getFax(fax.sid)).filter((row): row is FaxRow => row !== null);
+      await archiveRows(rows);
+    }
+    for (const accountSid of gateways.keys()) {
+      let after: { dateCreated: string | null; sid: string } | undefined;
+      while (!stopRequested()) {
+        const page = catalog.listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) });
+        if (page.length === 0) break;
+        const last = page[page.length - 1]!;
+        after = { dateCreated: last.dateCreated, sid: last.sid };
+        await archiveRows(page.filter((row) => !attempted.has(row.sid)));
       }
     }
   } else {
@@ -210,7 +243,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
 
   // 3. Delete what is proven archived, only when asked, and never after a checksum mismatch.
-  if (options.delete) {
+  if (options.delete && !stopRequested()) {
     summary.deletionBlockedReason = runDeletionBlocker({ checksumMismatches });
     if (summary.deletionBlockedReason) {
       observer.warning(summary.deletionBlockedReason);
@@ -231,6 +264,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
   if (!options.dryRun) {
     summary.unfinished = countUnfinished(catalog, gateways.keys());
+    summary.stopped = stopRequested();
     await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
   }
   summary.durationMs = Date.now() - started;
@@ -250,9 +284,15 @@ export function listingStart(catalog: Catalog, accountSid: string, options: Pick
 export const TWILIO_RETENTION_DAYS = 180;
 
 /** Unfinished faxes created more than (180 - atRiskDays) days before `now`. */
-function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atRiskDays: number): Array<{ sid: string; accountSid: string; dateCreated: string | null }> {
+interface AtRiskFax {
+  sid: string;
+  accountSid: string;
+  dateCreated: string | null;
+}
+
+function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atRiskDays: number): AtRiskFax[] {
   const cutoff = now.getTime() - (TWILIO_RETENTION_DAYS - atRiskDays) * 86_400_000;
-  const out: Array<{ sid: string; accountSid: string; dateCreated: string | null }> = [];
+  const out: AtRiskFax[] = [];
   for (const accountSid of accounts) {
     let after: { dateCreated: string | null; sid: string } | undefined;
     for (;;) {
@@ -272,7 +312,8 @@ function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atR
       after = { dateCreated: last.dateCreated, sid: last.sid };
     }
   }
-  return out;
+  // Oldest first across accounts: the first to be pruned is the first archived.
+  return out.sort((a, b) => (a.dateCreated ?? '').localeCompare(b.dateCreated ?? '') || a.sid.localeCompare(b.sid));
 }
 
 /** Faxes not yet archived (including failed ones waiting for a retry) over the given accounts. */

@@ -17,6 +17,8 @@ export interface DeletionContext {
   now: () => Date;
   knownSecrets: readonly string[];
   runId: number | null;
+  /** True once the operator asked the run to stop: no new DELETE is sent after that. */
+  stopRequested?: () => boolean;
 }
 
 /** Settles deletions a previous run started but did not record the end of. */
@@ -66,7 +68,7 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
   const seen = new Set<string>();
   let budget = options.budget;
 
-  for (;;) {
+  while (!ctx.stopRequested?.()) {
     const batch = ctx.catalog
       .listDeletable({ accountSid: options.accountSid, limit: BATCH + seen.size })
       .filter((row) => !seen.has(row.sid));
@@ -83,8 +85,11 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
       budget--;
       chosen.push(row);
     }
-    const results = await Promise.all(chosen.map((row) => limit(() => deleteOne(row, gateway, ctx, options.dryRun))));
+    const results = await Promise.all(
+      chosen.map((row) => limit(() => (ctx.stopRequested?.() ? Promise.resolve(null) : deleteOne(row, gateway, ctx, options.dryRun)))),
+    );
     for (const result of results) {
+      if (result === null) continue;
       ctx.observer.deletion(result);
       if (result.outcome === 'deleted' || result.outcome === 'already-gone') pass.deleted++;
       else if (result.outcome === 'would-delete') pass.wouldDelete++;
