@@ -65,9 +65,15 @@ export function judgeFromHead(
   if (method === 'checksum') {
     if (!head.sha256Hex) return null;
     const actual = head.sha256Hex.toLowerCase();
-    return actual === expected.sha256Hex.toLowerCase()
-      ? { outcome: 'match', method, actualSha256Hex: actual, actualSize: head.size }
-      : { outcome: 'mismatch', method, actualSha256Hex: actual, actualSize: head.size, detail: 'stored SHA-256 differs' };
+    if (actual !== expected.sha256Hex.toLowerCase()) {
+      return { outcome: 'mismatch', method, actualSha256Hex: actual, actualSize: head.size, detail: 'stored SHA-256 differs' };
+    }
+    // Some S3-compatible servers (moto) store the SHA-256 they are told without checking it, while
+    // their single-part ETag is the MD5 of what they really hold: a contradiction means corrupt bytes.
+    if (singlePartMd5Etag(head, capabilities) && head.etag!.toLowerCase() !== expected.md5Hex.toLowerCase()) {
+      return { outcome: 'mismatch', method, actualSha256Hex: actual, actualSize: head.size, detail: 'the stored SHA-256 matches but the ETag (MD5 of the stored bytes) differs: the store did not check the checksum' };
+    }
+    return { outcome: 'match', method, actualSha256Hex: actual, actualSize: head.size };
   }
   const etag = head.etag?.toLowerCase() ?? '';
   // A multipart ETag (`...-N`) or an SSE-KMS ETag is not an MD5 of the bytes: it proves nothing.
@@ -107,6 +113,11 @@ export async function verifyStoredObject(
     // A read that failed half-way proves nothing either way: not verified, retried later.
     return { outcome: 'unverifiable', method: current, detail: describeError(error) };
   }
+}
+
+/** A 32-hex ETag on a store whose single-part ETags are MD5s (not multipart `-N`, not SSE-KMS). */
+function singlePartMd5Etag(head: StoredObjectInfo, capabilities: StoreCapabilities): boolean {
+  return capabilities.etagIsMd5 && /^[0-9a-f]{32}$/i.test(head.etag ?? '');
 }
 
 async function verifyByReading(store: MediaStore, key: string, expected: ExpectedObject): Promise<VerificationOutcome> {

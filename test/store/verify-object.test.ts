@@ -25,6 +25,14 @@ describe('judging from a head', () => {
     expect(judgeFromHead('checksum', head({}), expected, s3)).toBeNull();
   });
 
+  it('checksum: a SHA-256 the store merely repeats is contradicted by a single-part MD5 ETag of other bytes', () => {
+    const lying = head({ sha256Hex: 'a'.repeat(64), etag: 'c'.repeat(32) });
+    expect(judgeFromHead('checksum', lying, expected, s3)).toMatchObject({ outcome: 'mismatch', detail: expect.stringMatching(/ETag/) });
+    // Under SSE-KMS, or with a multipart ETag, the ETag is not an MD5 and cannot contradict anything.
+    expect(judgeFromHead('checksum', lying, expected, s3Kms)?.outcome).toBe('match');
+    expect(judgeFromHead('checksum', head({ sha256Hex: 'a'.repeat(64), etag: `${'c'.repeat(32)}-3` }), expected, s3)?.outcome).toBe('match');
+  });
+
   it('a different size is a mismatch whatever the method', () => {
     expect(judgeFromHead('checksum', head({ size: 11, sha256Hex: 'a'.repeat(64) }), expected, s3)).toMatchObject({
       outcome: 'mismatch',
