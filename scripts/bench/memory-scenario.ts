@@ -41,6 +41,12 @@ export function thinOutMedia(emulator: RunningEmulator, every: number): number {
   return kept;
 }
 
+/** Minutes `faxes` would take at the rate of the all-media run (null when it did not run). */
+function realisticMinutes(faxes: number, run: MemoryRun): number | null {
+  const rate = perSecond(run.faxes, run.durationMs);
+  return rate ? Math.round(faxes / rate / 60) : null;
+}
+
 async function measure(ctx: ScenarioContext, faxes: number, mediaEvery: number): Promise<MemoryRun> {
   const cleanup = new BenchCleanup();
   try {
@@ -93,7 +99,7 @@ export async function memoryScenario(ctx: ScenarioContext): Promise<ScenarioResu
     target: TARGET,
     pass: verdict.pass && allDone,
     notes: [
-      `mix = media on 1 fax in ${MEDIA_EVERY} (the rest metadata-only via the emulator's updateFax hook): realistic media for ${large} faxes would take ~${Math.round(large / 17 / 60)} min here`,
+      `mix = media on 1 fax in ${MEDIA_EVERY} (the rest metadata-only via the emulator's updateFax hook): realistic media for ${large} faxes would take ~${realisticMinutes(large, realistic)} min at the all-media rate measured here`,
       'peak = VmHWM of the spawned CLI (node + tsx transpiling from source; a built dist/ would start smaller)',
       ...(allDone ? [] : ['a run did not archive every fax: see the log above']),
     ],
