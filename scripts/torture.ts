@@ -6,11 +6,14 @@
  *   npm run torture -- --kills 25 --faxes 2000 --seed 7 [--keep] [--json]
  */
 import { parseArgs } from 'node:util';
+import type { KillAnchor } from './torture/archive-child.js';
 import { DEFAULT_TORTURE_OPTIONS, runTorture, type TortureOptions } from './torture/run-torture.js';
 import { formatTortureReport, tortureSummaryJson } from './torture/torture-report.js';
 
+const KILL_ANCHORS: readonly KillAnchor[] = ['spawn', 'reconcile', 'list', 'archive', 'delete', 'csv'];
+
 const USAGE = `usage: npm run torture -- [--kills N] [--faxes N] [--subaccounts N] [--seed N]
-  [--min-kill-ms MS] [--max-kill-ms MS] [--emulator-fault-rate R] [--emulator-faults 500,503,reset,truncate,corrupt,slow]
+  [--min-kill-ms MS] [--max-kill-ms MS] [--kill-anchors spawn:1,archive:2,delete:2] [--emulator-fault-rate R] [--emulator-faults 500,503,reset,truncate,corrupt,slow]
   [--s3-fault-rate R] [--s3-faults 500,503,reset,flip] [--finish-s3-fault-rate R] [--max-finish-runs N]
   [--keep] [--json] [-- extra archive flags]`;
 
@@ -20,7 +23,7 @@ function parseOptions(argv: string[]): { options: TortureOptions; json: boolean 
     allowPositionals: true,
     options: {
       kills: { type: 'string' }, faxes: { type: 'string' }, subaccounts: { type: 'string' }, seed: { type: 'string' },
-      'min-kill-ms': { type: 'string' }, 'max-kill-ms': { type: 'string' },
+      'min-kill-ms': { type: 'string' }, 'max-kill-ms': { type: 'string' }, 'kill-anchors': { type: 'string' },
       'emulator-fault-rate': { type: 'string' }, 'emulator-faults': { type: 'string' },
       's3-fault-rate': { type: 'string' }, 's3-faults': { type: 'string' }, 'finish-s3-fault-rate': { type: 'string' },
       'max-finish-runs': { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' },
@@ -49,6 +52,18 @@ function parseOptions(argv: string[]): { options: TortureOptions; json: boolean 
     for (const k of list) if (!allowed.includes(k as T)) throw new Error(`--${name}: unknown fault kind ${JSON.stringify(k)}`);
     return list as T[];
   };
+  const anchors = (value: string | undefined, fallback: TortureOptions['killAnchors']): TortureOptions['killAnchors'] => {
+    if (value === undefined) return fallback;
+    const out: TortureOptions['killAnchors'] = {};
+    for (const part of value.split(',')) {
+      const [name, weight] = part.split(':');
+      if (!name || !KILL_ANCHORS.includes(name as KillAnchor) || !(Number(weight ?? '1') >= 0)) {
+        throw new Error(`--kill-anchors: expected anchor:weight pairs with anchors ${KILL_ANCHORS.join(', ')}, got ${JSON.stringify(part)}`);
+      }
+      out[name as KillAnchor] = Number(weight ?? '1');
+    }
+    return out;
+  };
   const options: TortureOptions = {
     ...d,
     kills: int(values.kills, d.kills, 'kills'),
@@ -57,6 +72,7 @@ function parseOptions(argv: string[]): { options: TortureOptions; json: boolean 
     seed: int(values.seed, d.seed, 'seed'),
     minKillMs: int(values['min-kill-ms'], d.minKillMs, 'min-kill-ms'),
     maxKillMs: int(values['max-kill-ms'], d.maxKillMs, 'max-kill-ms', 1),
+    killAnchors: anchors(values['kill-anchors'], d.killAnchors),
     emulatorFaultRate: rate(values['emulator-fault-rate'], d.emulatorFaultRate, 'emulator-fault-rate'),
     emulatorFaultKinds: kinds(values['emulator-faults'], d.emulatorFaultKinds, ['500', '503', 'reset', 'truncate', 'corrupt', 'slow'], 'emulator-faults'),
     s3FaultRate: rate(values['s3-fault-rate'], d.s3FaultRate, 's3-fault-rate'),

@@ -12,14 +12,21 @@ export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli.ts', import.meta.u
 /** tsx's loader by absolute URL: `--import tsx` would be resolved from the child's cwd (a temp folder). */
 const TSX_LOADER = import.meta.resolve('tsx');
 
+/** 'spawn', or a phase the run announces (`{"event":"phase","phase":...}`). */
+export type KillAnchor = 'spawn' | 'reconcile' | 'list' | 'archive' | 'delete' | 'csv';
+
 export interface ArchiveChildSpec {
   /** Arguments after `fax-sunset` (e.g. `['archive', '--subaccounts', ...]`); add `--json` to get phases. */
   args: string[];
   /** The child's whole environment (nothing is inherited beyond what is here). */
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** SIGKILL the child this long after it was spawned; it may finish first. */
-  killAfterMs?: number;
+  /**
+   * SIGKILL the child `afterMs` after the anchor: its spawn, or the moment it announces a phase
+   * (`archive`, `delete`...), so kills land in every phase of a long job, not only its first seconds.
+   * A run that ends before the anchor or the delay is not killed.
+   */
+  kill?: { anchor: KillAnchor; afterMs: number };
   /** SIGKILL a child that is still running after this long, and say so (a hung run is a finding). */
   timeoutMs?: number;
 }
@@ -30,11 +37,15 @@ export interface ArchiveChildRun {
   signal: NodeJS.Signals | null;
   /** True when this harness killed it at its chosen moment (not the timeout). */
   killed: boolean;
+  /** The phase the run was in when killed (the last it announced; 'startup' before any). */
+  killedInPhase: string | null;
   timedOut: boolean;
   /** Milliseconds from spawn to exit. */
   durationMs: number;
   /** The last `phase` the run announced ('startup' before any). */
   lastPhase: string;
+  /** When each phase was first announced, in ms after the spawn ('spawn' is 0). */
+  phaseAtMs: Record<string, number>;
   /** `fax` events by outcome, and `deletion` events by outcome, seen on stdout. */
   faxOutcomes: Record<string, number>;
   deletionOutcomes: Record<string, number>;
@@ -52,28 +63,44 @@ export function runArchiveChild(spec: ArchiveChildSpec): Promise<ArchiveChildRun
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run: ArchiveChildRun = {
-    exitCode: null, signal: null, killed: false, timedOut: false, durationMs: 0,
-    lastPhase: 'startup', faxOutcomes: {}, deletionOutcomes: {}, summary: null, stderrTail: '',
+    exitCode: null, signal: null, killed: false, killedInPhase: null, timedOut: false, durationMs: 0,
+    lastPhase: 'startup', phaseAtMs: { spawn: 0 }, faxOutcomes: {}, deletionOutcomes: {}, summary: null, stderrTail: '',
+  };
+  const timers: NodeJS.Timeout[] = [];
+  const armKill = (afterMs: number): void => {
+    timers.push(setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) {
+        run.killed = true;
+        run.killedInPhase = run.lastPhase;
+        child.kill('SIGKILL');
+      }
+    }, afterMs));
+  };
+  const kill = spec.kill;
+  let armed = false;
+  if (kill?.anchor === 'spawn') {
+    armed = true;
+    armKill(kill.afterMs);
+  }
+  const onLine = (line: string): boolean => {
+    const seen = observeLine(run, line);
+    if (seen && run.phaseAtMs[run.lastPhase] === undefined) run.phaseAtMs[run.lastPhase] = Date.now() - started;
+    if (seen && kill && !armed && run.lastPhase === kill.anchor) {
+      armed = true;
+      armKill(kill.afterMs);
+    }
+    return seen;
   };
   // Progress JSON lines may come on either stream (summary on stdout, progress on stderr).
-  const stdoutLines = new LineSplitter((line) => observeLine(run, line));
+  const stdoutLines = new LineSplitter(onLine);
   const stderrLines = new LineSplitter((line) => {
-    if (!observeLine(run, line)) run.stderrTail = (run.stderrTail + line + '\n').slice(-4000);
+    if (!onLine(line)) run.stderrTail = (run.stderrTail + line + '\n').slice(-4000);
   });
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => stdoutLines.push(chunk));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => stderrLines.push(chunk));
 
-  const timers: NodeJS.Timeout[] = [];
-  if (spec.killAfterMs !== undefined) {
-    timers.push(setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) {
-        run.killed = true;
-        child.kill('SIGKILL');
-      }
-    }, spec.killAfterMs));
-  }
   if (spec.timeoutMs !== undefined) {
     timers.push(setTimeout(() => {
       if (child.exitCode === null && child.signalCode === null) {

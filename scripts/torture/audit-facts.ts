@@ -26,8 +26,8 @@ export function emptyCatalogFacts(reason: string): CatalogFacts {
 }
 
 export function readCatalogFacts(catalogPath: string): CatalogFacts {
-  // Read-write open (not readonly) so SQLite may replay a WAL a killed writer left behind.
-  const db = new Database(catalogPath, { fileMustExist: true });
+  // Read-only: the audit must not checkpoint, recover or otherwise touch what it audits (the WAL is still read).
+  const db = new Database(catalogPath, { fileMustExist: true, readonly: true });
   try {
     const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
     const faxes = (db.prepare('SELECT sid, account_sid, state, media_sha256 FROM faxes').all() as
@@ -48,6 +48,19 @@ export function readCatalogFacts(catalogPath: string): CatalogFacts {
       chain: recheckEventChain(eventRows),
       events: eventRows.map((e) => ({ id: e.id, type: e.type, faxSid: e.fax_sid })),
     };
+  } finally {
+    db.close();
+  }
+}
+
+/** Progress between runs: faxes archived (verified, metadata-only, or deleted after that) and deleted. */
+export function readCatalogProgress(catalogPath: string): { archived: number; deleted: number } {
+  // Read-only between runs: the next run must meet the catalog exactly as the killed one left it.
+  const db = new Database(catalogPath, { fileMustExist: true, readonly: true });
+  try {
+    const rows = db.prepare('SELECT state, count(*) AS n FROM faxes GROUP BY state').all() as { state: string; n: number }[];
+    const count = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { archived: count('verified') + count('metadata-only') + count('deleted'), deleted: count('deleted') };
   } finally {
     db.close();
   }

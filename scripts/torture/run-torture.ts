@@ -11,9 +11,9 @@ import { startEmulator, type FaultKind as EmulatorFaultKind } from '../../src/em
 import { SeededRandom } from '../../src/emulator/seeded-random.js';
 import { startFaultProxy, type FaultKind as ProxyFaultKind } from '../../test/support/fault-proxy.js';
 import { startS3Server, type S3ServerKind } from '../../test/support/s3-server.js';
-import { runArchiveChild, type ArchiveChildRun } from './archive-child.js';
+import { runArchiveChild, type ArchiveChildRun, type KillAnchor } from './archive-child.js';
 import { auditArchive, type AuditResult } from './archive-audit.js';
-import { emptyCatalogFacts, lockFileExists, readCatalogFacts, readStoreFacts } from './audit-facts.js';
+import { emptyCatalogFacts, lockFileExists, readCatalogFacts, readCatalogProgress, readStoreFacts } from './audit-facts.js';
 import { takeFaxSnapshot, type FaxSnapshot } from './fax-snapshot.js';
 
 export interface TortureOptions {
@@ -24,9 +24,15 @@ export interface TortureOptions {
   seed: number;
   /** SIGKILLs to land before the finishing reruns. */
   kills: number;
-  /** A kill lands this long after the spawn, uniformly between min and max (max shrinks to a full run's length). */
+  /**
+   * A kill lands uniformly between min and max milliseconds after its anchor: the spawn, or the
+   * moment the run enters its archive or delete phase (chosen at random per kill, by `killAnchors`'
+   * weights), so the kills spread over startup, listing, archiving and two-phase deletion however
+   * long the job is.
+   */
   minKillMs: number;
   maxKillMs: number;
+  killAnchors: Partial<Record<KillAnchor, number>>;
   emulatorFaultRate: number;
   emulatorFaultKinds: EmulatorFaultKind[];
   /** How long an emulator 'slow' fault stalls. */
@@ -51,7 +57,8 @@ export const DEFAULT_TORTURE_OPTIONS: TortureOptions = {
   seed: 7,
   kills: 25,
   minKillMs: 300,
-  maxKillMs: 6000,
+  maxKillMs: 5000,
+  killAnchors: { spawn: 1, archive: 2, delete: 2 },
   emulatorFaultRate: 0.05,
   emulatorFaultKinds: ['500', '503', 'reset', 'truncate', 'corrupt', 'slow'],
   slowMs: 1000,
@@ -67,14 +74,16 @@ export const DEFAULT_TORTURE_OPTIONS: TortureOptions = {
 export interface TortureRunRecord {
   index: number;
   stage: 'kill' | 'finish';
-  killAfterMs: number | null;
+  /** Where the kill was aimed: ms after which anchor. */
+  killPlan: { anchor: KillAnchor; afterMs: number } | null;
   killed: boolean;
   exitCode: number | null;
   durationMs: number;
   /** The phase the run had announced when it ended. */
   phase: string;
-  archivedInRun: number;
-  deletedInRun: number;
+  /** Faxes archived (verified, metadata-only or since deleted) and deleted, per the catalog after the run. */
+  archivedAfter: number;
+  deletedAfter: number;
 }
 
 export interface TortureReport {
@@ -150,14 +159,12 @@ export async function runTorture(options: TortureOptions, log: (line: string) =>
     const violations: string[] = [];
     const killsByPhase: Record<string, number> = {};
     let kills = 0;
-    // A kill must land inside a run: once runs get short (little left to do), so does the window.
-    let shortestFullRunMs = Number.POSITIVE_INFINITY;
-    const record = (stage: 'kill' | 'finish', killAfterMs: number | null, run: ArchiveChildRun): TortureRunRecord => {
+    let progress = { archived: 0, deleted: 0 };
+    const record = (stage: 'kill' | 'finish', killPlan: TortureRunRecord['killPlan'], run: ArchiveChildRun): TortureRunRecord => {
+      progress = existsSync(catalogPath) ? readCatalogProgress(catalogPath) : { archived: 0, deleted: 0 };
       const entry: TortureRunRecord = {
-        index: runs.length + 1, stage, killAfterMs, killed: run.killed, exitCode: run.exitCode, durationMs: run.durationMs,
-        phase: run.lastPhase,
-        archivedInRun: (run.faxOutcomes.archived ?? 0) + (run.faxOutcomes['metadata-only'] ?? 0),
-        deletedInRun: (run.deletionOutcomes.deleted ?? 0) + (run.deletionOutcomes['already-gone'] ?? 0),
+        index: runs.length + 1, stage, killPlan, killed: run.killed, exitCode: run.exitCode, durationMs: run.durationMs,
+        phase: run.lastPhase, archivedAfter: progress.archived, deletedAfter: progress.deleted,
       };
       runs.push(entry);
       if (run.timedOut) violations.push(`run ${entry.index} still running after ${options.runTimeoutMs} ms (hung?) in phase ${run.lastPhase}`);
@@ -165,21 +172,39 @@ export async function runTorture(options: TortureOptions, log: (line: string) =>
         violations.push(`run ${entry.index} exited ${run.exitCode} (expected 0 or 1): ${lastLine(run.stderrTail)}`);
       }
       log(`run ${String(entry.index).padStart(2)} ${stage.padEnd(6)} ` +
-        (run.killed ? `SIGKILL at ${killAfterMs} ms in ${run.lastPhase}` : `exit ${run.exitCode} after ${run.durationMs} ms`) +
-        ` (+${entry.archivedInRun} archived, +${entry.deletedInRun} deleted)`);
+        (run.killed && killPlan
+          ? `SIGKILL ${killPlan.afterMs} ms after ${killPlan.anchor}, in ${run.killedInPhase}, at ${run.durationMs} ms`
+          : `exit ${run.exitCode} after ${run.durationMs} ms`) +
+        `; catalog: ${entry.archivedAfter}/${options.faxes} archived, ${entry.deletedAfter} deleted`);
       return entry;
     };
 
+    const anchors = Object.entries(options.killAnchors).filter(([, weight]) => (weight ?? 0) > 0) as [KillAnchor, number][];
+    if (anchors.length === 0) throw new Error('killAnchors: give at least one anchor a positive weight');
+    // How long each anchor lasted until the end of the last run that was not killed: as the job
+    // shrinks (little left to archive or delete), the kill delay shrinks with it, so kills keep landing.
+    const spanAfter: Partial<Record<KillAnchor, number>> = {};
     for (let attempt = 0; kills < options.kills && attempt < options.kills * 4; attempt++) {
-      const window = Math.max(options.minKillMs, Math.min(options.maxKillMs, shortestFullRunMs * 0.9));
-      const killAfterMs = Math.round(options.minKillMs + random.next() * (window - options.minKillMs));
-      const run = await runArchiveChild({ args, env, cwd: workDir, killAfterMs, timeoutMs: options.runTimeoutMs });
-      record('kill', killAfterMs, run);
+      // Aim at the work that is left: once everything is archived, an archive phase is empty.
+      const useful = anchors.filter(([name]) =>
+        (name !== 'archive' || progress.archived < options.faxes) && (name !== 'delete' || progress.deleted < options.faxes));
+      const anchor = random.weighted(useful.length > 0 ? useful : ([['spawn', 1]] as [KillAnchor, number][]));
+      const span = spanAfter[anchor];
+      const max = span === undefined ? options.maxKillMs : Math.min(options.maxKillMs, span * 0.9);
+      const min = Math.min(options.minKillMs, max * 0.5);
+      const killPlan = { anchor, afterMs: Math.round(min + random.next() * (max - min)) };
+      const run = await runArchiveChild({ args, env, cwd: workDir, kill: killPlan, timeoutMs: options.runTimeoutMs });
+      record('kill', killPlan, run);
+      if (!run.killed && !run.timedOut) {
+        for (const [name] of anchors) {
+          const at = run.phaseAtMs[name];
+          if (at !== undefined) spanAfter[name] = run.durationMs - at;
+        }
+      }
       if (run.killed) {
         kills++;
-        killsByPhase[run.lastPhase] = (killsByPhase[run.lastPhase] ?? 0) + 1;
-      } else if (!run.timedOut) {
-        shortestFullRunMs = Math.min(shortestFullRunMs, run.durationMs);
+        const phase = run.killedInPhase ?? 'startup';
+        killsByPhase[phase] = (killsByPhase[phase] ?? 0) + 1;
       }
     }
     if (kills < options.kills) violations.push(`only ${kills} of ${options.kills} kills landed inside a run`);
