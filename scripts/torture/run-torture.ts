@@ -185,9 +185,11 @@ export async function runTorture(options: TortureOptions, log: (line: string) =>
     // shrinks (little left to archive or delete), the kill delay shrinks with it, so kills keep landing.
     const spanAfter: Partial<Record<KillAnchor, number>> = {};
     for (let attempt = 0; kills < options.kills && attempt < options.kills * 4; attempt++) {
-      // Aim at the work that is left: once everything is archived, an archive phase is empty.
+      // Aim at the work that is left: an archive phase is empty once everything is archived, and a
+      // delete-aimed run would first archive everything left unkilled, so deletion waits for that.
+      const allArchived = progress.archived >= options.faxes;
       const useful = anchors.filter(([name]) =>
-        (name !== 'archive' || progress.archived < options.faxes) && (name !== 'delete' || progress.deleted < options.faxes));
+        (name !== 'archive' || !allArchived) && (name !== 'delete' || (allArchived && progress.deleted < options.faxes)));
       const anchor = random.weighted(useful.length > 0 ? useful : ([['spawn', 1]] as [KillAnchor, number][]));
       const span = spanAfter[anchor];
       const max = span === undefined ? options.maxKillMs : Math.min(options.maxKillMs, span * 0.9);
