@@ -42,7 +42,7 @@ export interface ArchiveFlags {
 
 export function addStoreOptions(command: Command): Command {
   return command
-    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint (default AWS_ENDPOINT_URL_S3, else AWS)').env('AWS_ENDPOINT_URL_S3'))
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// store (default AWS_ENDPOINT_URL_S3, else AWS)')
     .addOption(new Option('--sse <mode>', 'server-side encryption for S3 objects').choices(['AES256', 'aws:kms']))
     .option('--kms-key-id <id>', 'KMS key for --sse aws:kms')
     .option('--retain-until <date>', 'S3 Object Lock retention date for every object written (needs --lock-mode)')
@@ -51,9 +51,12 @@ export function addStoreOptions(command: Command): Command {
     .option('--media-concurrency <n>', 'media downloads at once', '16');
 }
 
-export function storeOptionsFrom(flags: ArchiveFlags): OpenMediaStoreOptions {
+export function storeOptionsFrom(flags: ArchiveFlags, env: NodeJS.ProcessEnv = process.env): OpenMediaStoreOptions {
   const options: OpenMediaStoreOptions = {};
-  if (flags.s3Endpoint) options.endpoint = flags.s3Endpoint;
+  // The flag on a folder store is a mistake worth refusing; the environment variable is not: an
+  // operator with AWS_ENDPOINT_URL_S3 set for other tools may still archive to a folder.
+  const endpoint = flags.s3Endpoint ?? (String(flags.store ?? '').startsWith('s3://') ? env.AWS_ENDPOINT_URL_S3 : undefined);
+  if (endpoint) options.endpoint = endpoint;
   if (flags.sse) options.sse = flags.sse as NonNullable<OpenMediaStoreOptions['sse']>;
   if (flags.kmsKeyId) options.kmsKeyId = flags.kmsKeyId;
   if (flags.storageClass) options.storageClass = flags.storageClass;

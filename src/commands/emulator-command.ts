@@ -86,13 +86,15 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--slow-ms <n>', 'how long a slow fault stalls').default('5000'))
     .addOption(new Option('--now <iso>', "the emulator's clock at start (data spreads over the 180 days before it)"))
     .action(async (flags: EmulatorFlags) => {
+      // Listen for the stop signal before anything is printed: a supervisor may signal as soon as it
+      // reads the start-up line, and an unhandled SIGTERM would kill the process without closing.
+      let stop = (): void => undefined;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const emulator = await startEmulator(emulatorOptionsFromFlags(flags));
       process.stdout.write(emulator.startupLine() + '\n');
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await emulator.close();
     });
 }

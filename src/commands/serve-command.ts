@@ -116,6 +116,8 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       publicUrl: flags.publicUrl ?? null,
       store: resources.store.displayUrl,
     });
+    // Armed before the start-up line: a supervisor may signal as soon as it reads it.
+    const stopSignal = waitForStopSignal(log);
     try {
       server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
     } catch (error) {
@@ -141,7 +143,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       catalog: resources.catalog.path,
       store: resources.store.displayUrl,
     });
-    const signal = await waitForStopSignal(log);
+    const signal = await stopSignal;
     log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
     const { abandoned, queueDepth } = await server.close(config.graceMs);
     const archive = server.health().archive;
