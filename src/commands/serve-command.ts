@@ -16,6 +16,8 @@ import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
+import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
+import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
@@ -33,6 +35,9 @@ export interface ServeFlags extends ArchiveFlags {
   maxAttempts: string;
   verify: string;
   graceSeconds: string;
+  syncEvery?: string;
+  lookback?: string;
+  subaccounts?: boolean;
 }
 
 /** Flags to the server's config (everything but wiring). Pure: throws UsageError naming the bad flag. */
@@ -74,7 +79,10 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'faxes archived at once', '4')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many attempts', '10')
     .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25');
+    .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25')
+    .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
+    .option('--lookback <hours>', 'with --sync-every: relist this many hours before the watermark', '48')
+    .option('--subaccounts', 'with --sync-every: list every subaccount too');
   addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json']);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags) => {
@@ -92,6 +100,9 @@ function mainAuthTokenFromEnv(): string | null {
 
 export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
+  const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
+  const lookbackMs = parsePositiveInt(flags.lookback ?? '48', '--lookback', { allowZero: true }) * 3_600_000;
+  if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
   const mainAuthToken = mainAuthTokenFromEnv();
   if (config.verifySignatures && !mainAuthToken) {
     // Twilio signs webhooks with the auth token, never with an API key secret: without it every request would get 403.
@@ -102,6 +113,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
   const log = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
   let server: FaxWebhookServer | null = null;
+  let listing: PeriodicListing | null = null;
   let runId: number | null = null;
   try {
     // Lists the subaccounts (and proves the credentials) before anything listens.
@@ -127,6 +139,26 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       }
       throw error;
     }
+    if (syncEveryMs !== null) {
+      const running = server;
+      const gateway = resources.gateway;
+      listing = startPeriodicListing({
+        catalog: resources.catalog,
+        accounts: async () => {
+          const accounts = new Map<string, TwilioGateway>([[gateway.accountSid, gateway]]);
+          if (flags.subaccounts) {
+            for (const sub of await gateway.listSubaccounts()) if (sub.status !== 'closed') accounts.set(sub.sid, gateway.forSubaccount(sub));
+          }
+          return accounts;
+        },
+        intervalMs: syncEveryMs,
+        lookbackMs,
+        runId,
+        log,
+        onRecorded: () => running.workQueued(),
+        knownSecrets: secrets,
+      });
+    }
     const base = config.publicBase ?? parsePublicUrl(server.localUrl);
     const health = server.health();
     log.write('info', 'serve-started', {
@@ -138,6 +170,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       mode: config.mode,
       mediaType: config.mediaType,
       signatureCheck: config.verifySignatures,
+      syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
       subaccounts,
       queueDepth: health.queue.depth,
       catalog: resources.catalog.path,
@@ -145,12 +178,14 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     });
     const signal = await stopSignal;
     log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
+    await listing?.stop();
     const { abandoned, queueDepth } = await server.close(config.graceMs);
     const archive = server.health().archive;
     resources.catalog.finishRun(runId, 0, { ...archiveCounts(archive), abandoned, queueDepth });
     log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
     return 0;
   } catch (error) {
+    await listing?.stop().catch(() => undefined);
     if (server) await server.close(0).catch(() => undefined);
     if (runId !== null) {
       try {

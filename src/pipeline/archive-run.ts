@@ -142,27 +142,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
   const freshMediaUrls = new Map<string, string>();
-  for (const [accountSid, gateway] of gateways) {
-    observer.phase('list', { account: accountSid });
-    const since = listingStart(catalog, accountSid, options);
-    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
-    for await (const page of gateway.listFaxPages(query)) {
-      summary.listed += page.length;
-      observer.listed(page.length);
-      if (options.dryRun) {
-        for (const fax of page) if (!catalog.getFax(fax.sid)) summary.newFaxes++;
-        continue;
-      }
-      for (const fax of page) {
-        if (typeof fax.media_url === 'string' && freshMediaUrls.size < MAX_REMEMBERED_URLS) freshMediaUrls.set(fax.sid, fax.media_url);
-      }
-      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), deps.runId);
-      for (const change of changes) {
-        if (change === 'new') summary.newFaxes++;
-        else if (change === 'updated') summary.updatedFaxes++;
-      }
-    }
-  }
+  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls }, gateways, options);
+  summary.listed = listing.listed;
+  summary.newFaxes = listing.newFaxes;
+  summary.updatedFaxes = listing.updatedFaxes;
 
   // Name the faxes closest to Twilio's pruning: they are archived first (oldest first) and must be seen.
   let atRisk: AtRiskFax[] = [];
@@ -269,6 +252,59 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
   summary.durationMs = Date.now() - started;
   return { summary, failures, exitCode: exitCodeForSummary(summary) };
+}
+
+export interface ListingContext {
+  catalog: Catalog;
+  observer: ArchiveObserver;
+  runId: number | null;
+  /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
+  freshMediaUrls?: Map<string, string>;
+}
+
+export interface ListingCounts {
+  listed: number;
+  newFaxes: number;
+  updatedFaxes: number;
+}
+
+/**
+ * Lists every account's faxes (bounded by --since/--until, or for a sync by the watermark minus
+ * the lookback) and records each page in the catalog as it arrives: new faxes become `listed`, the
+ * queue of work; changed ones keep their old version in the history. A dry run records nothing.
+ * Also used by `serve --sync-every`, whose worker then archives what was recorded.
+ */
+export async function listIntoCatalog(
+  ctx: ListingContext,
+  gateways: ReadonlyMap<string, TwilioGateway>,
+  options: Pick<ArchiveOptions, 'since' | 'until' | 'incrementalLookbackMs'> & { dryRun?: boolean },
+): Promise<ListingCounts> {
+  const { catalog, observer } = ctx;
+  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0 };
+  for (const [accountSid, gateway] of gateways) {
+    observer.phase('list', { account: accountSid });
+    const since = listingStart(catalog, accountSid, options);
+    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
+    for await (const page of gateway.listFaxPages(query)) {
+      counts.listed += page.length;
+      observer.listed(page.length);
+      if (options.dryRun) {
+        for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
+        continue;
+      }
+      if (ctx.freshMediaUrls) {
+        for (const fax of page) {
+          if (typeof fax.media_url === 'string' && ctx.freshMediaUrls.size < MAX_REMEMBERED_URLS) ctx.freshMediaUrls.set(fax.sid, fax.media_url);
+        }
+      }
+      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
+      for (const change of changes) {
+        if (change === 'new') counts.newFaxes++;
+        else if (change === 'updated') counts.updatedFaxes++;
+      }
+    }
+  }
+  return counts;
 }
 
 /** Where the listing starts: --since, or for a sync the watermark minus the lookback. */

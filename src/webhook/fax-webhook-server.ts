@@ -86,6 +86,8 @@ export interface FaxWebhookServer {
   readonly localUrl: string;
   readonly port: number;
   health(): HealthReport;
+  /** Rows were queued in the catalog by someone else (the periodic listing): archive them now. */
+  workQueued(): void;
   /**
    * Graceful stop: refuses new requests, lets those in progress finish, then gives the archives in
    * flight up to `graceMs`; anything unfinished stays queued in the catalog for the next start.
@@ -260,6 +262,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
     localUrl,
     port: address.port,
     health,
+    workQueued: () => worker.kick(),
     async close(graceMs = 25_000) {
       if (!stopping) {
         stopping = true;

@@ -1,0 +1,100 @@
+/**
+ * `serve --sync-every`: while `serve` runs it holds the catalog's lock, so the nightly `sync`
+ * cannot run beside it. Faxes that never pass the webhook (sent by other systems, received before
+ * the numbers pointed here, late status changes) would then be missed until the freeze. This lists
+ * every account on a timer, exactly as `sync` does (the watermark minus the lookback), and records
+ * what it finds in the catalog; the server's archive worker, the only archiver in the process,
+ * then archives those rows like any other queued fax. Deletion stays a separate, deliberate step.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import { describeError, UsageError } from '../errors.js';
+import { silentObserver } from '../pipeline/archive-observer.js';
+import { listIntoCatalog, type ListingCounts } from '../pipeline/archive-run.js';
+import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import type { WebhookLog } from './webhook-log.js';
+
+export interface PeriodicListingOptions {
+  catalog: Catalog;
+  /** The accounts to list now, each with its own gateway (re-read every time: subaccounts change). */
+  accounts: () => Promise<ReadonlyMap<string, TwilioGateway>>;
+  intervalMs: number;
+  lookbackMs: number;
+  runId: number | null;
+  log: WebhookLog;
+  /** Called after a listing that recorded new or changed faxes (kicks the archive worker). */
+  onRecorded: (counts: ListingCounts) => void;
+  knownSecrets: () => readonly string[];
+}
+
+export interface PeriodicListingStatus {
+  intervalMs: number;
+  lastListingAt: string | null;
+  lastListing: ListingCounts | null;
+  lastError: string | null;
+}
+
+export interface PeriodicListing {
+  status(): PeriodicListingStatus;
+  /** Stops the timer and waits for a listing in progress (a page is recorded in one transaction). */
+  stop(): Promise<void>;
+}
+
+/** Lists once at start, then every `intervalMs` after the previous listing ended (never overlapping). */
+export function startPeriodicListing(options: PeriodicListingOptions): PeriodicListing {
+  const status: PeriodicListingStatus = { intervalMs: options.intervalMs, lastListingAt: null, lastListing: null, lastError: null };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+
+  const listOnce = async (): Promise<void> => {
+    try {
+      const accounts = await options.accounts();
+      const counts = await listIntoCatalog(
+        { catalog: options.catalog, observer: silentObserver, runId: options.runId },
+        accounts,
+        { incrementalLookbackMs: options.lookbackMs },
+      );
+      status.lastListingAt = new Date().toISOString();
+      status.lastListing = counts;
+      status.lastError = null;
+      options.log.write('info', 'listing-done', { accounts: accounts.size, ...counts });
+      if (counts.newFaxes + counts.updatedFaxes > 0) options.onRecorded(counts);
+    } catch (error) {
+      // A failed listing is retried at the next tick; the webhook keeps working meanwhile.
+      status.lastError = describeError(error, options.knownSecrets());
+      options.log.write('warn', 'listing-failed', { error: status.lastError });
+    }
+  };
+
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = listOnce().finally(() => {
+        running = null;
+        schedule(options.intervalMs);
+      });
+    }, delayMs);
+    timer.unref();
+  };
+  schedule(0);
+
+  return {
+    status: () => ({ ...status }),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** Parses `--sync-every`: `30s`, `15m`, `24h`, or a bare number of hours. */
+export function parseInterval(value: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
+  const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const ms = match ? Number(match[1]) * unitMs[(match[2] ?? 'h') as keyof typeof unitMs] : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 1000) {
+    throw new UsageError(`${flag} must be a duration like 30m, 6h or 24h (at least 1s), got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
