@@ -1,12 +1,19 @@
 /**
  * One run per catalog: a lock file `<catalog>.lock` beside it, created with O_EXCL (atomic on local
  * filesystems) and holding who owns it. A lock left by a crashed run on this host (its pid is no
- * longer alive) is taken over; a lock from another host is never guessed about: the operator
- * removes it after checking. SQLite's own locking protects the file; this lock protects the *run*
+ * longer alive) is taken over. SQLite's own locking protects the file; this lock protects the *run*
  * (two archives interleaving deletions, or a sync racing an archive, would each be correct alone).
+ *
+ * A pid means nothing on another host, and in Kubernetes every pod is another host: a CronJob pod
+ * killed after its grace period would leave a lock that blocks every later night. So the holder
+ * also keeps an exclusive SQLite transaction open on `<catalog>.lock.alive` for as long as it runs.
+ * That is an OS file lock, which the kernel drops when the process dies however it dies; whoever
+ * can take it knows the previous holder is gone, whatever host its lock file names. Lock files
+ * without that proof (older versions) from another host are still never guessed about.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
 import { dirname, resolve } from 'node:path';
 import { ConfigurationError, LockError } from '../errors.js';
 import { fsProblem } from './fs-problem.js';
@@ -23,6 +30,8 @@ export interface LockOwner {
   hostname: string;
   started_at: string;
   command: string;
+  /** 'sqlite' when the holder keeps `<catalog>.lock.alive` locked while it lives (see above). */
+  liveness?: 'sqlite';
 }
 
 /** A lock file whose content is unreadable (a crash between create and write) is stale after this. */
@@ -47,13 +56,75 @@ export function acquireCatalogLock(catalogPath: string, owner: { command: string
   } catch (error) {
     throw new ConfigurationError(`cannot create the catalog folder ${dirname(path)}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
   }
-  const mine: LockOwner = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: owner.command };
-  for (let attempt = 0; ; attempt++) {
-    if (tryCreate(path, mine)) return heldLock(path, mine);
-    const holder = readHolder(path);
-    if (holder === 'gone') continue; // released between our create and our read: try again
-    if (attempt >= MAX_TAKEOVER_ATTEMPTS || !isStale(path, holder)) throw lockedError(path, holder);
-    removeStale(path, holder);
+  const mine: LockOwner = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: owner.command, liveness: 'sqlite' };
+  // The liveness lock first: while another live process holds it, the catalog is theirs.
+  const alive = takeLivenessLock(path);
+  if (!alive) throw lockedError(path, heldElsewhere(readHolder(path)));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (tryCreate(path, mine)) return heldLock(path, mine, alive);
+      const holder = readHolder(path);
+      if (holder === 'gone') continue; // released between our create and our read: try again
+      // Holding the liveness lock proves a holder that kept one is dead, on any host.
+      const provenDead = holder !== 'unreadable' && holder.liveness === 'sqlite' && !(holder.pid === process.pid && holder.hostname === mine.hostname && heldHere.has(path));
+      if (attempt >= MAX_TAKEOVER_ATTEMPTS || !(provenDead || isStale(path, holder))) throw lockedError(path, holder);
+      removeStale(path, holder);
+    }
+  } catch (error) {
+    alive.release();
+    throw error;
+  }
+}
+
+interface LivenessLock {
+  release(): void;
+}
+
+/**
+ * Takes the exclusive SQLite lock on `<lock>.alive` without waiting; null while another process
+ * holds it. Held through an open `BEGIN EXCLUSIVE` transaction on a connection kept for the run.
+ */
+function takeLivenessLock(lockPath: string): LivenessLock | null {
+  const file = `${lockPath}.alive`;
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+  } catch (error) {
+    throw new ConfigurationError(`cannot open the catalog's liveness lock ${file}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
+  }
+  try {
+    chmodQuietly(file);
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return null;
+    throw new ConfigurationError(`cannot lock ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // closing releases it too
+      }
+      db.close();
+    },
+  };
+}
+
+/** The holder to name when the liveness lock is taken (a lock file being written counts as held). */
+function heldElsewhere(holder: LockOwner | 'unreadable' | 'gone'): LockOwner | 'unreadable' {
+  return holder === 'gone' ? 'unreadable' : holder;
+}
+
+function chmodQuietly(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // not ours to change (another user's file): SQLite will still lock it
   }
 }
 
@@ -95,7 +166,10 @@ function readHolder(path: string): LockOwner | 'unreadable' | 'gone' {
   try {
     const parsed = JSON.parse(text) as Partial<LockOwner>;
     if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string') {
-      return { pid: parsed.pid, hostname: parsed.hostname, started_at: String(parsed.started_at ?? 'unknown'), command: String(parsed.command ?? '') };
+      return {
+        pid: parsed.pid, hostname: parsed.hostname, started_at: String(parsed.started_at ?? 'unknown'), command: String(parsed.command ?? ''),
+        ...(parsed.liveness === 'sqlite' ? { liveness: 'sqlite' as const } : {}),
+      };
     }
   } catch {
     // fall through
@@ -151,7 +225,7 @@ function removeStale(path: string, judged: LockOwner | 'unreadable'): void {
   unlinkQuietly(aside);
 }
 
-function heldLock(path: string, owner: LockOwner): CatalogLock {
+function heldLock(path: string, owner: LockOwner, alive: LivenessLock): CatalogLock {
   let released = false;
   heldHere.add(path);
   const release = (): void => {
@@ -164,6 +238,8 @@ function heldLock(path: string, owner: LockOwner): CatalogLock {
     if (holder !== 'gone' && holder !== 'unreadable' && holder.pid === owner.pid && holder.started_at === owner.started_at && holder.hostname === owner.hostname) {
       unlinkQuietly(path);
     }
+    // Last: until the lock file is gone, the liveness lock keeps other runs out.
+    alive.release();
   };
   process.on('exit', release);
   return { path, release };

@@ -19,7 +19,7 @@ afterEach(() => cleanup());
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'hold-lock.ts');
 
 /** Runs the fixture in a real child process; resolves with the child once it has the lock. */
-function childHoldingLock(mode: 'exit' | 'wait'): Promise<{ pid: number; exited: Promise<number | null>; kill: () => void }> {
+function childHoldingLock(mode: 'exit' | 'wait' | 'wait-as-other-host'): Promise<{ pid: number; exited: Promise<number | null>; kill: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, catalogPath, mode], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..', '..') });
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return new Promise((resolveLocked, reject) => {
@@ -70,7 +70,19 @@ describe('the catalog lock', () => {
     expect(existsSync(lockPathFor(catalogPath))).toBe(false);
   });
 
-  it('a lock from another host is never taken over', () => {
+  it('from another host (a killed Kubernetes pod) is taken over once its holder is dead, never while it lives', async () => {
+    const child = await childHoldingLock('wait-as-other-host');
+    expect(() => acquireCatalogLock(catalogPath, { command: 'sync' })).toThrow(/on host other-pod\.example/);
+    child.kill();
+    await child.exited;
+    // The file still names the other host, but the kernel dropped the dead holder's liveness lock.
+    expect(JSON.parse(readFileSync(lockPathFor(catalogPath), 'utf8')).hostname).toBe('other-pod.example');
+    const lock = acquireCatalogLock(catalogPath, { command: 'sync' });
+    expect(JSON.parse(readFileSync(lock.path, 'utf8'))).toMatchObject({ pid: process.pid, hostname: hostname(), liveness: 'sqlite' });
+    lock.release();
+  });
+
+  it('a lock from another host without a liveness proof (an older version) is never taken over', () => {
     const lock = acquireCatalogLock(catalogPath, { command: 'x' });
     lock.release();
     writeFileSync(lock.path, JSON.stringify({ pid: 999_999, hostname: 'other-host.example', started_at: '2024-01-01T00:00:00Z', command: 'archive' }));
