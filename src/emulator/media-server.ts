@@ -6,6 +6,7 @@
  * Faults here: 500/503, reset (no response), slow, truncate (fewer bytes than Content-Length,
  * then the connection closes), corrupt (same length, some bytes flipped).
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { EmulatorContext } from './emulator-context.js';
@@ -61,7 +62,29 @@ class FaultyBody extends Transform {
   }
 }
 
+/**
+ * MD5s of generated media, for the ETag. Computing one means generating the file once more, so
+ * they are remembered (bounded: the oldest are forgotten first, at ~100 bytes each).
+ */
+class MediaMd5Cache {
+  private readonly known = new Map<string, string>();
+  constructor(private readonly limit: number) {}
+
+  async of(spec: FaxMediaSpec): Promise<string> {
+    const key = `${spec.faxSid}:${spec.seed}:${spec.contentType}:${spec.numPages}:${spec.quality}`;
+    const known = this.known.get(key);
+    if (known) return known;
+    const hash = createHash('md5');
+    for await (const chunk of createFaxMediaStream(spec)) hash.update(chunk as Buffer);
+    const md5 = hash.digest('hex');
+    if (this.known.size >= this.limit) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(key, md5);
+    return md5;
+  }
+}
+
 export function createMediaHandler(ctx: EmulatorContext) {
+  const mediaMd5s = new MediaMd5Cache(200_000);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', ctx.mediaOrigin);
     const method = (req.method ?? 'GET').toUpperCase();
@@ -92,9 +115,12 @@ export function createMediaHandler(ctx: EmulatorContext) {
 
     const spec = mediaSpecFor(ctx, fax);
     const size = faxMediaSize(spec);
+    const etag = await mediaMd5s.of(spec);
     res.writeHead(200, {
       'Content-Type': fax.contentType,
       'Content-Length': String(size),
+      // As S3 answers a pre-signed GET: the single-part ETag is the MD5 of the stored (clean) bytes.
+      ETag: `"${etag}"`,
       'Last-Modified': new Date(fax.updatedMs).toUTCString(),
       'Cache-Control': 'private, max-age=0',
     });

@@ -157,6 +157,8 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
         declaredKind,
         pages,
         numPages: row.numPages,
+        etag: download.etag,
+        md5Hex: spooled.md5Hex,
       });
       if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
       return {

@@ -17,6 +17,10 @@ export interface DownloadedMediaFacts {
   pages: number | null;
   /** Twilio's `num_pages`, or null. */
   numPages: number | null;
+  /** The media host's ETag (unquoted), or null. */
+  etag?: string | null;
+  /** MD5 of the bytes received. */
+  md5Hex?: string;
 }
 
 /** Every reason the media is unacceptable; empty when it is fine. */
@@ -24,6 +28,11 @@ export function mediaProblems(facts: DownloadedMediaFacts): string[] {
   const problems: string[] = [];
   if (facts.contentLength !== null && facts.size !== facts.contentLength) {
     problems.push(`received ${facts.size} bytes but Content-Length said ${facts.contentLength} (truncated download)`);
+  }
+  // A single-part S3 ETag is the MD5 of the stored bytes: bytes changed on the way (same length,
+  // right magic, right page count) are caught only here. Multipart ETags (`...-N`) prove nothing.
+  if (facts.etag && facts.md5Hex && /^[0-9a-f]{32}$/i.test(facts.etag) && facts.etag.toLowerCase() !== facts.md5Hex.toLowerCase()) {
+    problems.push('the bytes received do not match the media host\'s ETag (MD5): changed in transit');
   }
   if (facts.size === 0) problems.push('media is empty');
   if (facts.magicKind === null) problems.push('media is neither a PDF nor a TIFF (magic bytes)');

@@ -82,6 +82,7 @@ export async function openPresignedMedia(mediaUrl: string, options: PresignedMed
       httpStatus: opened.status,
       contentType: response.headers['content-type'] ?? null,
       contentLength: Number.isSafeInteger(length) && length >= 0 && response.headers['content-length'] !== undefined ? length : null,
+      etag: unquoteEtag(response.headers.etag),
       body: response,
     };
   } catch (error) {
@@ -137,4 +138,10 @@ function request(url: URL, options: PresignedMediaOptions): Promise<Opened> {
 function networkCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.length > 0 ? code : 'UNKNOWN';
+}
+
+/** `"abc"` or `W/"abc"` to `abc`; null when absent. */
+export function unquoteEtag(header: string | undefined): string | null {
+  if (!header) return null;
+  return header.replace(/^W\//, '').replace(/^"(.*)"$/, '$1') || null;
 }

@@ -64,6 +64,11 @@ export interface MediaDownload {
   contentType: string | null;
   /** Content-Length header, or null when the host sent none (then size cannot be checked up front). */
   contentLength: number | null;
+  /**
+   * The media host's ETag without quotes, or null. Twilio's media URLs are pre-signed S3 URLs, whose
+   * single-part ETag is the MD5 of the stored bytes: the one end-to-end check of a download.
+   */
+  etag: string | null;
   body: Readable;
 }
 

@@ -233,6 +233,10 @@ describe('faults (faultRate 1 over one kind)', () => {
         expect(Number(res.headers.get('content-length'))).toBe(good.length);
         expect(bad.length).toBe(good.length);
         expect(bad.equals(good)).toBe(false);
+        // Like S3, the ETag is the MD5 of the stored (clean) bytes: the corruption is detectable.
+        const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+        expect(res.headers.get('etag')).toBe(`"${md5(good)}"`);
+        expect(md5(bad)).not.toBe(md5(good));
         expect((await controlStats(emu)).faults.corrupt).toBe(1);
       });
     } finally {

@@ -72,6 +72,14 @@ describe('mediaProblems', () => {
     expect(mediaProblems({ ...good, pages: 2 }).join()).toMatch(/num_pages=3/);
     expect(mediaProblems({ ...good, declaredKind: null, contentType: 'text/html' }).join()).toMatch(/content type/);
   });
+  it("catches bytes changed in transit by the media host's single-part MD5 ETag; ignores multipart ETags", () => {
+    const md5Hex = 'c'.repeat(32);
+    expect(mediaProblems({ ...good, md5Hex, etag: md5Hex })).toEqual([]);
+    expect(mediaProblems({ ...good, md5Hex, etag: 'C'.repeat(32) })).toEqual([]);
+    expect(mediaProblems({ ...good, md5Hex, etag: 'd'.repeat(32) }).join()).toMatch(/ETag.*changed in transit/);
+    expect(mediaProblems({ ...good, md5Hex, etag: `${'d'.repeat(32)}-4` })).toEqual([]);
+    expect(mediaProblems({ ...good, md5Hex, etag: null })).toEqual([]);
+  });
   it('does not fail on an unknown page count or missing Content-Length', () => {
     expect(mediaProblems({ ...good, pages: null, contentLength: null })).toEqual([]);
   });

@@ -3,12 +3,9 @@
  * until it exits 0: nothing lost, nothing stored twice, nothing deleted unverified, the catalog
  * consistent"): the same harness as `npm run torture`, with 300 faxes and 10 kills.
  *
- * One fault is left out here on purpose, because today it loses data and the full torture
- * (`npm run torture`, every fault kind) reports it: the emulator's media 'corrupt' fault (16 bytes
- * changed in transit from Twilio's media host, same length). Nothing in the pipeline can see it (no
- * checksum comes with the media; magic bytes and page count usually survive), so the corrupt bytes
- * are archived, verified against themselves, and the fax is deleted. When the media download checks
- * an end-to-end digest (e.g. the media host's MD5 ETag, as S3 pre-signed GETs send), add 'corrupt' back.
+ * Every fault kind is on, including the media 'corrupt' fault (bytes changed in transit from Twilio's
+ * media host, same length): the download is checked against the media host's MD5 ETag, as a
+ * pre-signed S3 GET sends it, so corrupt bytes are refused, retried, and never archived or deleted.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +23,7 @@ describe.skipIf(!motoAvailable)('torture: SIGKILL x10 under Twilio and S3 faults
       kills: 10,
       seed: 11,
       maxKillMs: 2000,
-      emulatorFaultKinds: ['500', '503', 'reset', 'truncate', 'slow'],
+      emulatorFaultKinds: ['500', '503', 'reset', 'truncate', 'corrupt', 'slow'],
       slowMs: 500,
     });
     const printed = formatTortureReport(report).join('\n');
