@@ -6,55 +6,14 @@
  * The CLI is spawned asynchronously on purpose: the emulator runs inside the test process, so a
  * blocking spawnSync would stop it from answering the very requests the child makes.
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
-export const REPO = resolve(import.meta.dirname, '..', '..');
-const CLI = join(REPO, 'src', 'cli.ts');
-// An absolute loader path: the child runs in a temp dir, where a bare `tsx` would not resolve.
-const TSX_LOADER = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Environment variables a developer's shell may carry that would change what the child does. */
-const INHERITED_NOISE = /^(TWILIO_|AWS_|FAX_SUNSET_)/;
-
-/** Runs `fax-sunset <args>` in `cwd` with a clean environment plus `env`. */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliRun> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !INHERITED_NOISE.test(name)) env[name] = value;
-  }
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+export { REPO, runCli, type CliRun } from '../support/cli-process.js';
+import type { CliRun } from '../support/cli-process.js';
 
 /** The `--json` summary line of a run (the last line with event "summary"), or null. */
 export function summaryOf(run: CliRun): Record<string, unknown> | null {

@@ -5,14 +5,14 @@
  *   and the next run finishes the job;
  * - faxes close to Twilio's 180-day pruning go first across ALL accounts, not account by account.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestEmulator } from '../support/emulator.js';
-import { EMULATOR_NOW, onlySummaryLine, REPO, runCli, stderrEvents, type CliRun } from '../sync/sync-cli.js';
+import { spawnCli } from '../support/cli-process.js';
+import { EMULATOR_NOW, onlySummaryLine, runCli, stderrEvents, type CliRun } from '../sync/sync-cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -27,16 +27,14 @@ function tempDir(): string {
 /** Spawns the CLI and sends SIGTERM once the first fax is reported archived. */
 function runAndTerminate(args: string[], cwd: string, env: Record<string, string>): Promise<CliRun & { signalled: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', join(REPO, 'node_modules/tsx/dist/loader.mjs'), join(REPO, 'src/cli.ts'), ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(args, { cwd, env });
     let stdout = '';
     let stderr = '';
     let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
       if (!signalled && stderr.includes('"event":"fax"')) {
         signalled = true;

@@ -6,53 +6,13 @@
  * The CLI is spawned asynchronously: the emulator runs inside the test process, and a blocking
  * spawnSync would stop it from answering the child's requests.
  */
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
-export const REPO = resolve(import.meta.dirname, '..', '..');
-const CLI = join(REPO, 'src', 'cli.ts');
-// Absolute: the child runs in a temp dir, where a bare `tsx` would not resolve.
-const TSX_LOADER = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+export { REPO, runCli, type CliRun } from '../support/cli-process.js';
+import type { CliRun } from '../support/cli-process.js';
 /** The emulator's default clock: Twilio's 180-day retention is measured from it. */
 export const EMULATOR_NOW = '2021-12-01T00:00:00Z';
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A developer's shell may carry these; the child must see only what the test gives it. */
-const INHERITED_NOISE = /^(TWILIO_|AWS_|FAX_SUNSET_)/;
-
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliRun> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !INHERITED_NOISE.test(name)) env[name] = value;
-  }
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The one JSON line `--json` must print on stdout; throws (failing the test) when there is not exactly one. */
 export function onlySummaryLine(run: CliRun): Record<string, unknown> {

@@ -4,14 +4,13 @@
  * worker archives what was found: faxes that never passed the webhook (an outbound fax sent by
  * another system, a subaccount's fax) still reach the archive during the migration window.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestEmulator } from '../support/emulator.js';
-import { REPO, runCli } from '../sync/sync-cli.js';
+import { runCli, spawnCli } from '../support/cli-process.js';
 import { waitFor } from './webhook-harness.js';
 
 const dirs: string[] = [];
@@ -37,13 +36,10 @@ describe('serve --sync-every', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fax-sunset-serve-sync-'));
     dirs.push(cwd);
     const catalogPath = join(cwd, 'fax-archive/catalog.sqlite');
-    const child = spawn(
-      process.execPath,
-      ['--import', join(REPO, 'node_modules/tsx/dist/loader.mjs'), join(REPO, 'src/cli.ts'), 'serve', '--json', '--port', '0', '--sync-every', '1s', '--subaccounts'],
-      { cwd, env: { ...process.env, ...emu.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnCli(['serve', '--json', '--port', '0', '--sync-every', '1s', '--subaccounts'], { cwd, env: emu.env });
     let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       const everySid = () => emu.emulator.faxes().map((fax) => String(fax.sid));
