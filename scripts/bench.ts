@@ -8,6 +8,7 @@
  */
 import { parseBenchArgs, type ScenarioName } from './bench/bench-options.js';
 import { BenchCleanup } from './bench/bench-cleanup.js';
+import { buildCli } from './bench/run-cli.js';
 import { describeEnvironment } from './bench/bench-environment.js';
 import { renderTable } from './bench/bench-table.js';
 import { catalogScenario } from './bench/catalog-scenario.js';
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('exit', () => cleanup.runSyncOnExit());
 
+  buildCli();
   const environment = describeEnvironment();
   const started = performance.now();
   const log = (message: string): void => {

@@ -1,16 +1,25 @@
 /**
- * Runs `fax-sunset` from source as a child process (the way an operator runs it), timing it,
- * sampling its peak RSS and keeping its JSON output lines with the time each one arrived.
+ * Runs `fax-sunset` as a child process the way an operator runs it (the built `dist/cli.js` that
+ * `npm install` leaves, not the TypeScript sources through a loader, whose compiler would add its
+ * own memory and start-up time), timing it, sampling its peak RSS and keeping its JSON output lines
+ * with the time each one arrived.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BenchCleanup } from './bench-cleanup.js';
 import { startRssSampler } from './rss-sampler.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-/** Resolved here, not from the child's cwd (a temp dir without node_modules). */
-const TSX_LOADER = import.meta.resolve('tsx');
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+/** Builds dist/ from the current sources, so the bench measures what it says (once per bench). */
+export function buildCli(): void {
+  const result = spawnSync(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error('bench: building dist/ with tsc failed');
+}
 
 export interface CliRun {
   exitCode: number | null;
@@ -36,7 +45,7 @@ export function runCli(args: readonly string[], options: CliRunOptions): Promise
   const started = performance.now();
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.AWS_CA_BUNDLE;
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

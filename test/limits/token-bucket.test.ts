@@ -29,7 +29,7 @@ describe('TokenBucket', () => {
 
   it('halves the rate on a 429, once per cooldown, never below the floor', () => {
     const c = clock();
-    const bucket = new TokenBucket({ ratePerSecond: 40, minRatePerSecond: 4, now: c.now });
+    const bucket = new TokenBucket({ ratePerSecond: 40, minRatePerSecond: 4, cutFactor: 0.5, recoveryIntervalMs: 3000, now: c.now });
     bucket.throttled();
     expect(bucket.currentRate).toBe(20);
     // A burst of 429s answering requests sent together is one signal, not eight.
@@ -45,14 +45,14 @@ describe('TokenBucket', () => {
 
   it('after a cut, waits are paced by the lower rate and the banked burst is gone', () => {
     const c = clock();
-    const bucket = new TokenBucket({ ratePerSecond: 10, burst: 10, now: c.now });
+    const bucket = new TokenBucket({ ratePerSecond: 10, burst: 10, cutFactor: 0.5, now: c.now });
     bucket.throttled();
     expect(bucket.reserve()).toBe(200); // 5 rps: one token per 200 ms
   });
 
   it('recovers 10% of the configured rate per quiet interval, up to the configured rate', () => {
     const c = clock();
-    const bucket = new TokenBucket({ ratePerSecond: 100, recoveryIntervalMs: 3000, now: c.now });
+    const bucket = new TokenBucket({ ratePerSecond: 100, cutFactor: 0.5, recoveryIntervalMs: 3000, now: c.now });
     bucket.throttled();
     expect(bucket.currentRate).toBe(50);
     c.advance(2999);
@@ -67,6 +67,17 @@ describe('TokenBucket', () => {
     c.advance(1000);
     bucket.throttled();
     expect(bucket.currentRate).toBe(50);
+    c.advance(2000);
+    expect(bucket.currentRate).toBe(50);
+  });
+
+  it('by default a 429 cuts the rate to 70% and three quiet seconds win it back', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 50, now: c.now });
+    bucket.throttled();
+    expect(bucket.currentRate).toBe(35);
+    c.advance(1000);
+    expect(bucket.currentRate).toBe(40);
     c.advance(2000);
     expect(bucket.currentRate).toBe(50);
   });
