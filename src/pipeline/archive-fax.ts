@@ -69,8 +69,18 @@ export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<F
   }
 }
 
+/**
+ * A fax never attempted before has no object any earlier run could have written (objects are
+ * written only after `listed`, and a failure counts an attempt), so the store need not look for
+ * one first. A crash after a write but before the catalog heard of it is the one exception, and
+ * writing the same bytes again is harmless.
+ */
+function firstAttempt(row: FaxRow): boolean {
+  return row.state === 'listed' && row.attempts === 0 && row.objects.length === 0;
+}
+
 async function archiveMetadataOnly(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
-  const sidecar = await putSidecar(row, ctx);
+  const sidecar = await putSidecar(row, ctx, firstAttempt(row));
   ctx.catalog.markStored(row.sid, [sidecar]);
   await verifyOrThrow(row.sid, [sidecar], ctx);
   return { sid: row.sid, accountSid: row.accountSid, outcome: 'metadata-only', bytes: 0 };
@@ -78,6 +88,7 @@ async function archiveMetadataOnly(row: FaxRow, ctx: ArchiveFaxContext): Promise
 
 async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
   const spoolPath = join(ctx.spoolDir, `${row.sid}.part`);
+  const first = firstAttempt(row);
   try {
     const fetched = await downloadMedia(row, spoolPath, ctx);
     if (fetched === 'lost') {
@@ -92,18 +103,23 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
       dateCreated: row.dateCreated,
       kind: fileExtensionFor(fetched.kind),
     });
-    const put = await putChecked(
-      {
-        key,
-        body: { filePath: spoolPath },
-        size: fetched.media.size,
-        sha256Hex: fetched.media.sha256Hex,
-        md5Hex: fetched.media.md5Hex,
-        contentType: fetched.media.contentType,
-        metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
-      },
-      ctx,
-    );
+    // Media and sidecar go up side by side: each is its own object, verified on its own below.
+    const [put, sidecar] = await bothSettled([
+      putChecked(
+        {
+          key,
+          body: { filePath: spoolPath },
+          size: fetched.media.size,
+          sha256Hex: fetched.media.sha256Hex,
+          md5Hex: fetched.media.md5Hex,
+          contentType: fetched.media.contentType,
+          metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
+          mayExist: !first,
+        },
+        ctx,
+      ),
+      putSidecar(row, ctx, first),
+    ]);
     const mediaObject: Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'> = {
       kind: 'media',
       key,
@@ -115,7 +131,6 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
       versionId: put.versionId,
       storedAt: ctx.now().toISOString(),
     };
-    const sidecar = await putSidecar(row, ctx);
     ctx.catalog.markStored(row.sid, [mediaObject, sidecar]);
     await verifyOrThrow(row.sid, [mediaObject, sidecar], ctx);
     return { sid: row.sid, accountSid: row.accountSid, outcome: 'archived', bytes: put.alreadyPresent ? 0 : fetched.media.size };
@@ -181,7 +196,7 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
   }
 }
 
-async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>> {
+async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext, first: boolean): Promise<Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>> {
   const sidecar = sidecarFor(row.raw);
   const key = sidecarObjectKey({ accountSid: row.accountSid, faxSid: row.sid, dateCreated: row.dateCreated });
   const put = await putChecked(
@@ -193,6 +208,7 @@ async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext): Promise<Omit<Obj
       md5Hex: sidecar.md5Hex,
       contentType: 'application/json',
       metadata: { 'fax-sid': row.sid, 'account-sid': row.accountSid },
+      mayExist: !first,
     },
     ctx,
   );
@@ -241,8 +257,10 @@ type ObjectToVerify = Pick<ObjectRecord, 'kind' | 'key' | 'size' | 'sha256Hex' |
 /** Verifies each object independently of the upload; only `match` counts. Throws on anything else. */
 async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ctx: ArchiveFaxContext): Promise<void> {
   const verifications: { kind: ObjectKind; method: VerificationMethod; at: string }[] = [];
-  for (const object of objects) {
-    const result = await verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify });
+  // Independent objects, checked side by side; judged in order so the first problem is the one named.
+  const results = await Promise.all(objects.map((object) => verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify })));
+  for (const [index, object] of objects.entries()) {
+    const result = results[index]!;
     if (result.outcome === 'mismatch') {
       throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} does not match what was sent (${result.method}${result.detail ? `: ${result.detail}` : ''})`);
     }
@@ -252,6 +270,17 @@ async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ct
     verifications.push({ kind: object.kind, method: result.method, at: ctx.now().toISOString() });
   }
   ctx.catalog.markVerified(sid, verifications);
+}
+
+/**
+ * Like Promise.all for two uploads, but waits for both before throwing the first failure: an upload
+ * still reading the spool file must not outlive the fax's attempt (the file is removed after it).
+ */
+async function bothSettled<A, B>(promises: [Promise<A>, Promise<B>]): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled(promises);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
 }
 
 /** For a row left `stored` by an interrupted run: verify what the catalog says was stored. */

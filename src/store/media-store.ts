@@ -23,6 +23,12 @@ export interface PutObjectInput {
   contentType: string;
   /** Small string metadata stored with the object (fax sid, account sid). Never secrets. */
   metadata?: Record<string, string>;
+  /**
+   * False when the caller knows no earlier run can have written this key (a fax's first attempt):
+   * the store may then skip looking for an identical object first, saving a round trip per object.
+   * Writing identical bytes again is harmless either way. Default true.
+   */
+  mayExist?: boolean;
 }
 
 export interface PutObjectResult {

@@ -187,7 +187,7 @@ export class S3MediaStore implements MediaStore {
     const key = this.fullKey(input.key);
     const sha256Hex = assertHex(input.sha256Hex, 64, 'sha256Hex');
     const md5Hex = assertHex(input.md5Hex, 32, 'md5Hex');
-    const existing = await this.headRaw(key);
+    const existing = input.mayExist === false ? null : await this.headRaw(key);
     if (existing && this.holdsSameBytes(existing, input.size, sha256Hex, md5Hex)) {
       return { key: input.key, alreadyPresent: true, etag: stripQuotes(existing.ETag), versionId: existing.VersionId ?? null };
     }

@@ -136,6 +136,17 @@ export function describeMediaStoreContract(name: string, makeStore: () => Promis
       expect(store.transfer).toEqual(sent);
     });
 
+    it('with mayExist false (a first attempt) writes the same bytes again without harm', async () => {
+      const key = freshKey();
+      const bytes = fakePdf(20_000);
+      await store.put(fileInput(key, bytes));
+      // The store may skip its look for an identical object (S3 does: one round trip less) or not.
+      const again = await store.put({ ...fileInput(key, bytes), mayExist: false });
+      expect(again.key).toBe(key);
+      expect((await subject.rawBytes(key))!.equals(bytes)).toBe(true);
+      expect(await store.head(key)).toMatchObject({ size: bytes.length });
+    });
+
     it('overwrites when different bytes are put at the same key', async () => {
       const key = freshKey();
       await store.put(fileInput(key, fakePdf(10_000)));
