@@ -102,8 +102,12 @@ const UNFINISHED_BATCH = 256;
 const AT_RISK_NAMED = 10;
 /** Lost faxes named in the summary (each is also reported as it is found). */
 const LOST_NAMED = 50;
-/** Bounds the memory of remembered media URLs; beyond it a fax is fetched again for a fresh URL. */
-const MAX_REMEMBERED_URLS = 200_000;
+/**
+ * Bounds the memory of remembered media URLs (~400 bytes each). The listing comes newest first and
+ * the archive goes oldest first, so the window keeps the LAST ones listed: the first to be used.
+ * A fax beyond it is fetched again for a fresh URL (as one whose URL expired meanwhile is).
+ */
+const MAX_REMEMBERED_URLS = 50_000;
 
 export async function runArchive(deps: ArchiveDependencies, options: ArchiveOptions): Promise<ArchiveResult> {
   const started = Date.now();
@@ -180,9 +184,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
       return ctx;
     };
     const workers = pLimit(options.workers);
-    const attempted = new Set<string>();
+    // Only the at-risk faxes, archived first, must not be taken again by the pass in date order
+    // (which walks forward with a keyset cursor and so never sees a row twice on its own).
+    const archivedFirst = new Set<string>();
     const archiveRows = async (rows: FaxRow[]): Promise<void> => {
-      for (const row of rows) attempted.add(row.sid);
       const results = await Promise.all(
         rows.map((row) => workers(() => {
           const ctx = contextFor(row.accountSid);
@@ -209,6 +214,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
     for (let i = 0; i < atRisk.length && !stopRequested(); i += UNFINISHED_BATCH) {
       const rows = atRisk.slice(i, i + UNFINISHED_BATCH).map((fax) => catalog.getFax(fax.sid)).filter((row): row is FaxRow => row !== null);
+      for (const row of rows) archivedFirst.add(row.sid);
       await archiveRows(rows);
     }
     for (const accountSid of gateways.keys()) {
@@ -218,7 +224,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         if (page.length === 0) break;
         const last = page[page.length - 1]!;
         after = { dateCreated: last.dateCreated, sid: last.sid };
-        await archiveRows(page.filter((row) => !attempted.has(row.sid)));
+        await archiveRows(archivedFirst.size > 0 ? page.filter((row) => !archivedFirst.has(row.sid)) : page);
       }
     }
   } else {
@@ -293,8 +299,11 @@ export async function listIntoCatalog(
         continue;
       }
       if (ctx.freshMediaUrls) {
+        const urls = ctx.freshMediaUrls;
         for (const fax of page) {
-          if (typeof fax.media_url === 'string' && ctx.freshMediaUrls.size < MAX_REMEMBERED_URLS) ctx.freshMediaUrls.set(fax.sid, fax.media_url);
+          if (typeof fax.media_url !== 'string') continue;
+          urls.set(fax.sid, fax.media_url);
+          if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
         }
       }
       const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
