@@ -8,8 +8,9 @@
  *     ├─> failed (reason, attempts) ──> listed      (retried on the next pass)
  *     └─> lost    (gone from Twilio before it was archived: reported loudly, never silently dropped)
  *
- * A fax seen again with a newer `date_updated` whose media changed goes back to `listed`
- * (the old version is kept in the history table). Verification that later fails (a re-audit
+ * A fax seen again with a newer `date_updated` goes back to `listed` unless deleted (the old
+ * version is kept in the history table): new media is fetched again, unchanged media keeps its
+ * object and only the sidecar is rewritten, so the store always says what Twilio last said. Verification that later fails (a re-audit
  * finds the object changed) moves a not-yet-deleted fax back to `listed` so it is archived again.
  */
 export const FAX_STATES = [

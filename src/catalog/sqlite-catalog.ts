@@ -217,8 +217,12 @@ export class SqliteCatalog implements Catalog {
           { mediaSid: stored.media_sid, numPages: stored.num_pages },
           { mediaSid: c.mediaSid, numPages: c.numPages },
         );
-        const backToListed = newMedia && stored.state !== 'deleted' && stored.state !== 'listed';
-        if (backToListed) this.setState(c.sid, stored.state, 'listed', at, { clearMedia: true });
+        // Any change sends an archived fax back through the pipeline: its sidecar in the store must
+        // say what Twilio says now (a fax archived while `sending` is deleted only once final, and its
+        // copy must show the final status). Unchanged media keeps its facts, so only the sidecar is
+        // written again; new media is fetched again.
+        const backToListed = stored.state !== 'deleted' && stored.state !== 'listed';
+        if (backToListed) this.setState(c.sid, stored.state, 'listed', at, { clearMedia: newMedia });
         this.appendEventInTransaction(
           'fax-updated',
           { runId, previousDateUpdated: stored.date_updated, dateUpdated: c.dateUpdated, mediaChanged: newMedia, previousState: stored.state, state: backToListed ? 'listed' : stored.state },

@@ -60,6 +60,10 @@ export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<F
       ctx.catalog.resetToListed(row.sid, 'stored object did not verify; archiving again');
     }
     if (!hasMedia(row.raw)) return await archiveMetadataOnly(row, ctx);
+    if (row.state === 'listed') {
+      const kept = await keptMediaObject(row, ctx);
+      if (kept) return await rewriteSidecar(row, kept, ctx);
+    }
     return await archiveWithMedia(row, ctx);
   } catch (error) {
     const message = describeError(error, ctx.knownSecrets);
@@ -137,6 +141,31 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
   } finally {
     await rm(spoolPath, { force: true });
   }
+}
+
+type KeptMedia = { media: NonNullable<FaxRow['media']>; object: ObjectRecord };
+
+/**
+ * A fax sent back to `listed` because its metadata changed (not its media) still has its media
+ * facts and its stored media object. When that object still verifies, the media is not fetched
+ * again: only the sidecar is rewritten. Anything else (no facts, another object, a failed check)
+ * returns null and the fax is archived from scratch.
+ */
+async function keptMediaObject(row: FaxRow, ctx: ArchiveFaxContext): Promise<KeptMedia | null> {
+  const media = row.media;
+  const object = row.objects.find((o) => o.kind === 'media');
+  if (!media || !object || object.sha256Hex !== media.sha256Hex || object.size !== media.size) return null;
+  const check = await verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify });
+  return check.outcome === 'match' ? { media, object } : null;
+}
+
+async function rewriteSidecar(row: FaxRow, kept: KeptMedia, ctx: ArchiveFaxContext): Promise<FaxResult> {
+  ctx.catalog.markFetched(row.sid, kept.media);
+  const sidecar = await putSidecar(row, ctx, false);
+  const { verifiedAt: _verifiedAt, verificationMethod: _method, ...mediaObject } = kept.object;
+  ctx.catalog.markStored(row.sid, [mediaObject, sidecar]);
+  await verifyOrThrow(row.sid, [mediaObject, sidecar], ctx);
+  return { sid: row.sid, accountSid: row.accountSid, outcome: 'archived', bytes: 0 };
 }
 
 interface FetchedMedia {

@@ -6,7 +6,7 @@
  * near the 180-day pruning go first and are named; one JSON line on stdout; exit codes 0/1/2/3;
  * unfinished items are retried even when older than the watermark.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,13 +118,16 @@ describe('sync after an archive', () => {
     expect(fileStamp(ws.csv)).toEqual(csvBefore);
   });
 
-  it('picks up a new fax and a late status change; the old version goes to the history', async () => {
+  it('picks up a new fax and a late status change; the old version goes to the history, the sidecar is rewritten', async () => {
     // The newest fax sets the watermark, so it is inside the 48 h lookback by construction.
     const newest = [...faxStates(ws.catalog).entries()].sort((a, b) => String(b[1].dateCreated).localeCompare(String(a[1].dateCreated)))[0]!;
     const [changedSid, before] = newest;
     const catalogBefore = openCatalog(ws.catalog, { readonly: true });
     const oldVersion = catalogBefore.getFax(changedSid)!;
     catalogBefore.close();
+    const sidecarObject = oldVersion.objects.find((o) => o.kind === 'sidecar')!;
+    const sidecarPath = join(ws.store, sidecarObject.key);
+    expect(JSON.parse(readFileSync(sidecarPath, 'utf8')).status).toBe(oldVersion.status);
     const changed = emu.emulator.updateFax(changedSid, { status: oldVersion.status === 'failed' ? 'canceled' : 'failed' });
     expect(changed).not.toBeNull();
     const created = emu.emulator.createFax({ direction: 'inbound', withMedia: true, numPages: 2 });
@@ -133,9 +136,12 @@ describe('sync after an archive', () => {
     const run = await cli(emu, ws, ['sync', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const summary = onlySummaryLine(run);
-    expect(summary).toMatchObject({ newFaxes: 1, updatedFaxes: 1, archived: 1, lost: 0, failed: 0, exitCode: 0 });
+    const changedHasMedia = before.mediaSid !== null;
+    expect(summary).toMatchObject({
+      newFaxes: 1, updatedFaxes: 1, archived: changedHasMedia ? 2 : 1, metadataOnly: changedHasMedia ? 0 : 1, lost: 0, failed: 0, exitCode: 0,
+    });
     expect(summary.csv).toBeTypeOf('string');
-    // Exactly the new fax's media was downloaded.
+    // Exactly the new fax's media was downloaded: the changed fax's media did not change.
     expect(emu.emulator.stats().mediaRequests).toBe(1);
 
     const catalog = openCatalog(ws.catalog, { readonly: true });
@@ -147,7 +153,8 @@ describe('sync after an archive', () => {
       const updated = catalog.getFax(changedSid)!;
       expect(updated.status).toBe(changed!.status);
       expect(updated.dateUpdated).toBe(changed!.date_updated);
-      expect(updated.state).toBe(before.state); // media unchanged: the archived copy still stands
+      expect(updated.state).toBe(before.state); // archived again, media kept as it was
+      expect(updated.objects.find((o) => o.kind === 'media')?.sha256Hex).toBe(oldVersion.objects.find((o) => o.kind === 'media')?.sha256Hex);
       const history = catalog.getHistory(changedSid);
       expect(history).toHaveLength(1);
       expect(history[0]!.dateUpdated).toBe(oldVersion.dateUpdated);
@@ -155,6 +162,8 @@ describe('sync after an archive', () => {
     } finally {
       catalog.close();
     }
+    // The copy in the store says what Twilio says now.
+    expect(JSON.parse(readFileSync(sidecarPath, 'utf8'))).toMatchObject({ status: changed!.status, date_updated: changed!.date_updated });
   });
 
   it('exit 3 while another run holds the catalog lock, and nothing is written', async () => {
