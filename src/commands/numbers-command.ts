@@ -119,7 +119,8 @@ export async function planAction(flags: Flags): Promise<number> {
     line({ event: 'summary', command: 'numbers plan', sha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
   } else {
     const out: string[] = ['', 'numbers plan', `  ${describeDeadline(plan.deadline, new Date(plan.createdAt))}`];
-    for (const warning of plan.warnings) out.push(`  warning: ${warning}`);
+    // The deadline line above already says when it has passed; the plan keeps that warning for plan.md.
+    for (const warning of plan.warnings) if (!warning.startsWith('The deadline ')) out.push(`  warning: ${warning}`);
     for (const [key, value] of Object.entries(plan.counts)) out.push(`  ${key.padEnd(18)} ${value}`);
     out.push(`  sha256             ${plan.sha256}`, `  review             ${paths.markdown}`, '');
     out.push(`then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${plan.sha256} --dry-run`);
