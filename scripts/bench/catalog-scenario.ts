@@ -74,7 +74,7 @@ export async function catalogScenario(ctx: ScenarioContext): Promise<ScenarioRes
       pass: insertOk && syncOk && report.exitCode === 0,
       notes: [
         'catalog built through the Catalog API (recordListed pages of 1000, then fetched/stored/verified per fax) with synthetic objects; the emulator holds the same faxes',
-        'sync and report are the CLI spawned from source (times include node + tsx start-up)',
+        'sync and report are the built CLI (dist/cli.js) spawned as a process (times include node start-up)',
       ],
     };
   } finally {

@@ -77,7 +77,7 @@ async function measure(ctx: ScenarioContext, faxes: number, mediaEvery: number):
 export async function memoryScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const small = ctx.quick ? 200 : 1000;
   const large = ctx.quick ? 2000 : 100_000;
-  // No fax at all: what node, tsx and the SDKs cost before the first fax.
+  // No fax at all: what node and the SDKs cost before the first fax.
   const baseline = await measure(ctx, 0, 1);
   const realistic = await measure(ctx, small, 1);
   const smallMix = await measure(ctx, small, MEDIA_EVERY);
@@ -100,7 +100,7 @@ export async function memoryScenario(ctx: ScenarioContext): Promise<ScenarioResu
     pass: verdict.pass && allDone,
     notes: [
       `mix = media on 1 fax in ${MEDIA_EVERY} (the rest metadata-only via the emulator's updateFax hook): realistic media for ${large} faxes would take ~${realisticMinutes(large, realistic)} min at the all-media rate measured here`,
-      'peak = VmHWM of the spawned CLI (node + tsx transpiling from source; a built dist/ would start smaller)',
+      'peak = VmHWM of the spawned CLI (the built dist/cli.js, as operators run it)',
       ...(allDone ? [] : ['a run did not archive every fax: see the log above']),
     ],
   };

@@ -49,7 +49,7 @@ async function measuredDeletion(emu: BenchEmulator, common: string[], clientRps:
   const failed = Number(summary?.failed ?? 0) + Number(summary?.deleteFailed ?? 0) + (run.exitCode === 0 ? 0 : 1);
   const admitted = stats.requestsTotal - stats.throttled;
   // The work window: from the run's first event (store checked, lock taken) to its summary; the
-  // wall time adds node + tsx loading the source (~1 s), which a built dist/ mostly avoids.
+  // wall time adds node loading the built CLI and its dependencies.
   const firstEventMs = phaseStartMs(run, 'reconcile') ?? 0;
   const summaryMs = summary ? Number(summary.receivedMs) : run.durationMs;
   const windowMs = summaryMs - firstEventMs;
