@@ -12,6 +12,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { EmulatorContext } from './emulator-context.js';
 import type { FaxRecord } from './emulator-records.js';
 import { delay } from './http-io.js';
+import { hashUnit } from './seeded-random.js';
 import { createFaxMediaStream, faxMediaSize, type FaxMediaSpec } from './media/fax-media.js';
 
 function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
@@ -129,7 +130,9 @@ export function createMediaHandler(ctx: EmulatorContext) {
       return;
     }
     const limit = fault === 'truncate' ? Math.floor(size / 2) : size;
-    const corruptAt = fault === 'corrupt' ? Math.floor(size / 3) : null;
+    // Where the bytes flip differs from one corrupt answer to the next (as line noise would), still
+    // reproducible from the seed and the order of requests.
+    const corruptAt = fault === 'corrupt' ? Math.floor(size * (0.1 + 0.8 * hashUnit(ctx.options.seed, 'corrupt-at', url.pathname, ctx.stats.mediaRequests))) : null;
     const source = createFaxMediaStream(spec);
     const body = new FaultyBody(limit, corruptAt, () => {
       // Cut mid-body: the client sees fewer bytes than Content-Length and a closed connection.

@@ -11,11 +11,11 @@ import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValida
 import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
 import { mediaObjectKey, sidecarObjectKey } from '../store/object-layout.js';
 import { verifyStoredObject } from '../store/verify-object.js';
-import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { hasMedia, sidecarFor } from './fax-metadata.js';
 import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic } from './media-inspection.js';
-import { mediaProblems } from './media-check.js';
-import { spoolToFile } from './spool-download.js';
+import { etagVerdict, judgeEtagMismatch, mediaProblems } from './media-check.js';
+import { spoolToFile, type SpooledFile } from './spool-download.js';
 
 export interface ArchiveFaxContext {
   catalog: Catalog;
@@ -177,7 +177,9 @@ interface FetchedMedia {
 async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxContext): Promise<FetchedMedia | 'lost'> {
   let url = ctx.freshMediaUrls.get(row.sid);
   ctx.freshMediaUrls.delete(row.sid);
-  for (let refresh = 0; ; refresh++) {
+  let refreshes = 0;
+  let mismatched: { sha256Hex: string; etag: string } | null = null;
+  for (;;) {
     if (!url) {
       const fax = await ctx.gateway.fetchFax(row.sid);
       if (!fax) return 'lost';
@@ -186,42 +188,55 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
       }
       url = fax.media_url;
     }
+    let download: MediaDownload;
+    let spooled: SpooledFile;
     try {
-      const download = await ctx.gateway.openMedia(url);
-      const spooled = await spoolToFile(download.body, spoolPath);
-      const magicKind = mediaKindFromMagic(spooled.head);
-      const declaredKind = mediaKindForContentType(download.contentType);
-      const kind = magicKind ?? declaredKind;
-      const pages = kind ? await countPages(spoolPath, kind) : null;
-      const problems = mediaProblems({
-        contentType: download.contentType,
-        contentLength: download.contentLength,
-        size: spooled.size,
-        magicKind,
-        declaredKind,
-        pages,
-        numPages: row.numPages,
-        etag: download.etag,
-        md5Hex: spooled.md5Hex,
-      });
-      if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
-      return {
-        kind,
-        media: {
-          size: spooled.size,
-          sha256Hex: spooled.sha256Hex,
-          md5Hex: spooled.md5Hex,
-          contentType: kind === 'pdf' ? 'application/pdf' : 'image/tiff',
-          pages,
-        },
-      };
+      download = await ctx.gateway.openMedia(url);
+      spooled = await spoolToFile(download.body, spoolPath);
     } catch (error) {
-      if (error instanceof MediaUrlExpiredError && refresh < MAX_URL_REFRESHES) {
+      if (error instanceof MediaUrlExpiredError && refreshes < MAX_URL_REFRESHES) {
+        refreshes++;
         url = undefined;
         continue;
       }
       throw error;
     }
+    const magicKind = mediaKindFromMagic(spooled.head);
+    const declaredKind = mediaKindForContentType(download.contentType);
+    const kind = magicKind ?? declaredKind;
+    const pages = kind ? await countPages(spoolPath, kind) : null;
+    const problems = mediaProblems({
+      contentType: download.contentType,
+      contentLength: download.contentLength,
+      size: spooled.size,
+      magicKind,
+      declaredKind,
+      pages,
+      numPages: row.numPages,
+    });
+    if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
+
+    if (etagVerdict(download.etag, spooled.md5Hex) === 'mismatch') {
+      const now = { sha256Hex: spooled.sha256Hex, etag: download.etag! };
+      if (mismatched && judgeEtagMismatch(mismatched, now) === 'etag-is-not-md5') {
+        ctx.catalog.appendEvent('media-etag-not-md5', { etag: now.etag, sha256: now.sha256Hex, note: 'two downloads gave the same bytes; the ETag is not their MD5' }, row.sid);
+      } else if (!mismatched) {
+        mismatched = now;
+        continue; // once more, from the same URL: transit damage does not repeat itself
+      } else {
+        throw new MediaValidationError("media rejected: the bytes received do not match the media host's ETag (MD5), twice, differently: changed in transit");
+      }
+    }
+    return {
+      kind,
+      media: {
+        size: spooled.size,
+        sha256Hex: spooled.sha256Hex,
+        md5Hex: spooled.md5Hex,
+        contentType: kind === 'pdf' ? 'application/pdf' : 'image/tiff',
+        pages,
+      },
+    };
   }
 }
 

@@ -17,10 +17,6 @@ export interface DownloadedMediaFacts {
   pages: number | null;
   /** Twilio's `num_pages`, or null. */
   numPages: number | null;
-  /** The media host's ETag (unquoted), or null. */
-  etag?: string | null;
-  /** MD5 of the bytes received. */
-  md5Hex?: string;
 }
 
 /** Every reason the media is unacceptable; empty when it is fine. */
@@ -28,11 +24,6 @@ export function mediaProblems(facts: DownloadedMediaFacts): string[] {
   const problems: string[] = [];
   if (facts.contentLength !== null && facts.size !== facts.contentLength) {
     problems.push(`received ${facts.size} bytes but Content-Length said ${facts.contentLength} (truncated download)`);
-  }
-  // A single-part S3 ETag is the MD5 of the stored bytes: bytes changed on the way (same length,
-  // right magic, right page count) are caught only here. Multipart ETags (`...-N`) prove nothing.
-  if (facts.etag && facts.md5Hex && /^[0-9a-f]{32}$/i.test(facts.etag) && facts.etag.toLowerCase() !== facts.md5Hex.toLowerCase()) {
-    problems.push('the bytes received do not match the media host\'s ETag (MD5): changed in transit');
   }
   if (facts.size === 0) problems.push('media is empty');
   if (facts.magicKind === null) problems.push('media is neither a PDF nor a TIFF (magic bytes)');
@@ -44,4 +35,28 @@ export function mediaProblems(facts: DownloadedMediaFacts): string[] {
     problems.push(`file has ${facts.pages} pages but Twilio says num_pages=${facts.numPages}`);
   }
   return problems;
+}
+
+/**
+ * A single-part S3 ETag is the MD5 of the stored bytes: bytes changed on the way (same length, right
+ * magic, right page count) are caught only by it. `none`: no ETag, or one that is not an MD5
+ * (multipart `...-N`); `mismatch`: other bytes than the host holds, or an ETag that is not the MD5
+ * of the content after all (see `judgeEtagMismatch`).
+ */
+export function etagVerdict(etag: string | null, md5Hex: string): 'match' | 'mismatch' | 'none' {
+  if (!etag || !/^[0-9a-f]{32}$/i.test(etag)) return 'none';
+  return etag.toLowerCase() === md5Hex.toLowerCase() ? 'match' : 'mismatch';
+}
+
+/**
+ * After an ETag mismatch the media is downloaded once more. Line noise does not corrupt two
+ * downloads the same way: a second download with another SHA-256 means the first was damaged (the
+ * second is judged on its own); the SAME bytes again under the same ETag mean the ETag is simply not
+ * an MD5 of the file (a host that re-encrypts or copies objects), so the bytes are accepted.
+ */
+export function judgeEtagMismatch(
+  first: { sha256Hex: string; etag: string },
+  second: { sha256Hex: string; etag: string | null },
+): 'etag-is-not-md5' | 'judge-second' {
+  return first.sha256Hex === second.sha256Hex && first.etag === second.etag ? 'etag-is-not-md5' : 'judge-second';
 }

@@ -82,7 +82,7 @@ export async function openPresignedMedia(mediaUrl: string, options: PresignedMed
       httpStatus: opened.status,
       contentType: response.headers['content-type'] ?? null,
       contentLength: Number.isSafeInteger(length) && length >= 0 && response.headers['content-length'] !== undefined ? length : null,
-      etag: unquoteEtag(response.headers.etag),
+      etag: etagIfContentMd5(response.headers),
       body: response,
     };
   } catch (error) {
@@ -138,6 +138,17 @@ function request(url: URL, options: PresignedMediaOptions): Promise<Opened> {
 function networkCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.length > 0 ? code : 'UNKNOWN';
+}
+
+/**
+ * The ETag when it can be an MD5 of the content, else null: S3 objects encrypted with SSE-KMS or
+ * SSE-C carry ETags that are not (SSE-S3's are). Multipart ETags (`...-N`) are left to the caller.
+ */
+export function etagIfContentMd5(headers: Record<string, string | string[] | undefined>): string | null {
+  const sse = String(headers['x-amz-server-side-encryption'] ?? '').toLowerCase();
+  if (sse.startsWith('aws:kms') || headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined) return null;
+  const etag = headers.etag;
+  return unquoteEtag(Array.isArray(etag) ? etag[0] : etag);
 }
 
 /** `"abc"` or `W/"abc"` to `abc`; null when absent. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaxRow, ObjectRecord } from '../../src/catalog/catalog.js';
 import { deletionVerdict, runDeletionBlocker } from '../../src/pipeline/deletion-policy.js';
 import { sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
-import { mediaProblems } from '../../src/pipeline/media-check.js';
+import { etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/pipeline/media-check.js';
 
 const object = (kind: 'media' | 'sidecar', verified = true): ObjectRecord => ({
   kind, key: `AC/2021/06/FX.${kind === 'media' ? 'pdf' : 'json'}`, size: 10, sha256Hex: 'a'.repeat(64), md5Hex: 'b'.repeat(32),
@@ -72,15 +72,24 @@ describe('mediaProblems', () => {
     expect(mediaProblems({ ...good, pages: 2 }).join()).toMatch(/num_pages=3/);
     expect(mediaProblems({ ...good, declaredKind: null, contentType: 'text/html' }).join()).toMatch(/content type/);
   });
-  it("catches bytes changed in transit by the media host's single-part MD5 ETag; ignores multipart ETags", () => {
-    const md5Hex = 'c'.repeat(32);
-    expect(mediaProblems({ ...good, md5Hex, etag: md5Hex })).toEqual([]);
-    expect(mediaProblems({ ...good, md5Hex, etag: 'C'.repeat(32) })).toEqual([]);
-    expect(mediaProblems({ ...good, md5Hex, etag: 'd'.repeat(32) }).join()).toMatch(/ETag.*changed in transit/);
-    expect(mediaProblems({ ...good, md5Hex, etag: `${'d'.repeat(32)}-4` })).toEqual([]);
-    expect(mediaProblems({ ...good, md5Hex, etag: null })).toEqual([]);
-  });
   it('does not fail on an unknown page count or missing Content-Length', () => {
     expect(mediaProblems({ ...good, pages: null, contentLength: null })).toEqual([]);
+  });
+});
+
+describe('the media host\'s ETag', () => {
+  const md5Hex = 'c'.repeat(32);
+  it('matches a single-part MD5 ETag in any case; a multipart or missing ETag proves nothing', () => {
+    expect(etagVerdict(md5Hex, md5Hex)).toBe('match');
+    expect(etagVerdict('C'.repeat(32), md5Hex)).toBe('match');
+    expect(etagVerdict('d'.repeat(32), md5Hex)).toBe('mismatch');
+    expect(etagVerdict(`${'d'.repeat(32)}-4`, md5Hex)).toBe('none');
+    expect(etagVerdict(null, md5Hex)).toBe('none');
+  });
+  it('after a mismatch: the same bytes twice under the same ETag mean the ETag is not an MD5; other bytes are judged again', () => {
+    const first = { sha256Hex: 'a'.repeat(64), etag: 'd'.repeat(32) };
+    expect(judgeEtagMismatch(first, { ...first })).toBe('etag-is-not-md5');
+    expect(judgeEtagMismatch(first, { sha256Hex: 'b'.repeat(64), etag: first.etag })).toBe('judge-second');
+    expect(judgeEtagMismatch(first, { sha256Hex: first.sha256Hex, etag: 'e'.repeat(32) })).toBe('judge-second');
   });
 });
