@@ -165,37 +165,13 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
-  const uploadLimit = pLimit(options.uploadConcurrency);
   let checksumMismatches = 0;
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    const contexts = new Map<string, ArchiveFaxContext>();
-    const contextFor = (accountSid: string): ArchiveFaxContext | undefined => {
-      const gateway = gateways.get(accountSid);
-      if (!gateway) return undefined;
-      let ctx = contexts.get(accountSid);
-      if (!ctx) {
-        ctx = {
-          catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
-          freshMediaUrls, uploadCap: (task) => uploadLimit(task), now, knownSecrets,
-        };
-        contexts.set(accountSid, ctx);
-      }
-      return ctx;
-    };
-    const workers = pLimit(options.workers);
-    // Only the at-risk faxes, archived first, must not be taken again by the pass in date order
-    // (which walks forward with a keyset cursor and so never sees a row twice on its own).
-    const archivedFirst = new Set<string>();
-    const archiveRows = async (rows: FaxRow[]): Promise<void> => {
-      const results = await Promise.all(
-        rows.map((row) => workers(() => {
-          const ctx = contextFor(row.accountSid);
-          return ctx && !stopRequested() ? archiveFax(row, ctx) : Promise.resolve(null);
-        })),
-      );
-      for (const result of results) {
-        if (result === null) continue;
+    const pass = await archiveUnfinishedFaxes(
+      { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested },
+      atRisk,
+      (result) => {
         observer.fax(result);
         if (result.outcome === 'archived') summary.archived++;
         else if (result.outcome === 'metadata-only') summary.metadataOnly++;
@@ -206,27 +182,11 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         } else {
           summary.failed++;
           failures.push(result);
-          if (result.checksumMismatch) checksumMismatches++;
         }
         summary.bytesStored += result.bytes;
-      }
-    };
-
-    for (let i = 0; i < atRisk.length && !stopRequested(); i += UNFINISHED_BATCH) {
-      const rows = atRisk.slice(i, i + UNFINISHED_BATCH).map((fax) => catalog.getFax(fax.sid)).filter((row): row is FaxRow => row !== null);
-      for (const row of rows) archivedFirst.add(row.sid);
-      await archiveRows(rows);
-    }
-    for (const accountSid of gateways.keys()) {
-      let after: { dateCreated: string | null; sid: string } | undefined;
-      while (!stopRequested()) {
-        const page = catalog.listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) });
-        if (page.length === 0) break;
-        const last = page[page.length - 1]!;
-        after = { dateCreated: last.dateCreated, sid: last.sid };
-        await archiveRows(archivedFirst.size > 0 ? page.filter((row) => !archivedFirst.has(row.sid)) : page);
-      }
-    }
+      },
+    );
+    checksumMismatches = pass.checksumMismatches;
   } else {
     summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
   }
@@ -258,6 +218,80 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
   summary.durationMs = Date.now() - started;
   return { summary, failures, exitCode: exitCodeForSummary(summary) };
+}
+
+interface ArchivePassContext {
+  deps: ArchiveDependencies;
+  options: ArchiveOptions;
+  gateways: ReadonlyMap<string, TwilioGateway>;
+  freshMediaUrls: Map<string, string>;
+  now: () => Date;
+  knownSecrets: readonly string[];
+  stopRequested: () => boolean;
+}
+
+/**
+ * Archives every unfinished fax with one pool of workers: the at-risk ones (already ordered oldest
+ * first across accounts) first, then each account's rest, oldest first, walked with a keyset
+ * cursor so a fax that fails is not taken again in this run. Stops starting new faxes once a stop
+ * is requested. Reports each result as it is known.
+ */
+async function archiveUnfinishedFaxes(
+  pass: ArchivePassContext,
+  atRisk: readonly AtRiskFax[],
+  onResult: (result: FaxResult) => void,
+): Promise<{ checksumMismatches: number }> {
+  const { deps, options, gateways } = pass;
+  const { catalog } = deps;
+  const uploadLimit = pLimit(options.uploadConcurrency);
+  const contexts = new Map<string, ArchiveFaxContext>();
+  const contextFor = (accountSid: string): ArchiveFaxContext | undefined => {
+    const gateway = gateways.get(accountSid);
+    if (!gateway) return undefined;
+    let ctx = contexts.get(accountSid);
+    if (!ctx) {
+      ctx = {
+        catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
+        freshMediaUrls: pass.freshMediaUrls, uploadCap: (task) => uploadLimit(task), now: pass.now, knownSecrets: pass.knownSecrets,
+      };
+      contexts.set(accountSid, ctx);
+    }
+    return ctx;
+  };
+  const workers = pLimit(options.workers);
+  let checksumMismatches = 0;
+  const archiveRows = async (rows: readonly FaxRow[]): Promise<void> => {
+    const results = await Promise.all(
+      rows.map((row) => workers(() => {
+        const ctx = contextFor(row.accountSid);
+        return ctx && !pass.stopRequested() ? archiveFax(row, ctx) : Promise.resolve(null);
+      })),
+    );
+    for (const result of results) {
+      if (result === null) continue;
+      if (result.outcome === 'failed' && result.checksumMismatch) checksumMismatches++;
+      onResult(result);
+    }
+  };
+
+  // The at-risk faxes must not be taken again by the pass in date order below.
+  const archivedFirst = new Set<string>();
+  for (let i = 0; i < atRisk.length && !pass.stopRequested(); i += UNFINISHED_BATCH) {
+    const rows = atRisk.slice(i, i + UNFINISHED_BATCH).map((fax) => catalog.getFax(fax.sid)).filter((row): row is FaxRow => row !== null);
+    for (const row of rows) archivedFirst.add(row.sid);
+    await archiveRows(rows);
+  }
+  for (const accountSid of gateways.keys()) {
+    let after: { dateCreated: string | null; sid: string } | undefined;
+    while (!pass.stopRequested()) {
+      const page = catalog.listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      const last = page[page.length - 1]!;
+      after = { dateCreated: last.dateCreated, sid: last.sid };
+      await archiveRows(archivedFirst.size > 0 ? page.filter((row) => !archivedFirst.has(row.sid)) : page);
+    }
+  }
+  return { checksumMismatches };
 }
 
 export interface ListingContext {

@@ -9,7 +9,7 @@ import type { FaxState } from '../catalog/fax-states.js';
 import type { RunRecord } from '../catalog/catalog.js';
 import { AT_RISK_MARGIN_DAYS, TWILIO_RETENTION_DAYS, type ExceptionKind, type ExceptionList, type ReportModel } from './report-model.js';
 import { barChartSvg, compactNumber, donutSvg, escapeXml as esc, horizontalBarsSvg } from './svg-charts.js';
-import { humanBytes, objectUrl } from './bagit-manifests.js';
+import { humanBytes } from './bagit-manifests.js';
 
 export interface HtmlReportContext {
   /** The payload is in the report folder under data/ (`--bag`). */

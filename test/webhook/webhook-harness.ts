@@ -18,7 +18,7 @@ import { HelperLibraryTwilioGateway } from '../../src/twilio/helper-library-twil
 import { createAccountDirectory, type AccountDirectory } from '../../src/webhook/account-directory.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../../src/webhook/fax-webhook-server.js';
 import { createWebhookLog, type WebhookLog } from '../../src/webhook/webhook-log.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import type { TestEmulator } from '../support/emulator.js';
 
 export interface EmulatorNumber {
   sid: string;

@@ -88,7 +88,7 @@ export class PageRasterWriter {
   private endOfDataWritten: boolean;
   private readonly kinds: Uint8Array;
 
-  constructor(quality: FaxQuality, seed: number, private readonly withEndOfData: boolean) {
+  constructor(quality: FaxQuality, seed: number, withEndOfData: boolean) {
     this.kinds = rowKinds(quality).kinds;
     // xorshift32 must not start at 0 (it would stay 0 forever).
     this.state = seed >>> 0 || 0x9e3779b9;
