@@ -281,7 +281,7 @@ async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext, first: boolean): 
 async function putChecked(input: PutObjectInput, ctx: ArchiveFaxContext): Promise<PutObjectResult> {
   for (let attempt = 0; ; attempt++) {
     const put = await ctx.uploadCap(() => ctx.store.put(input));
-    if (!etagContradictsMd5(put.etag, input.md5Hex, ctx.store.capabilities.etagIsMd5)) return put;
+    if (!etagContradictsMd5(put.etag, input.md5Hex, ctx.store.capabilities.etagIsMd5 && put.etagIsMd5 !== false)) return put;
     await ctx.store.remove(input.key);
     if (!put.alreadyPresent || attempt > 0) {
       throw new ChecksumMismatchError(`the store holds other bytes at ${input.key} than were sent (its ETag is not their MD5); removed them`);

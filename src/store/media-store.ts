@@ -37,6 +37,8 @@ export interface PutObjectResult {
   alreadyPresent: boolean;
   /** The store's ETag, quotes removed, when it gives one. */
   etag: string | null;
+  /** As on StoredObjectInfo: false when this object's ETag is known not to be an MD5. */
+  etagIsMd5?: boolean;
   /** S3 version id when the bucket is versioned. */
   versionId: string | null;
 }
@@ -48,6 +50,11 @@ export interface StoredObjectInfo {
   sha256Hex: string | null;
   /** ETag with quotes removed, or null. */
   etag: string | null;
+  /**
+   * False when the store says this object's ETag is not an MD5 of its bytes (S3 under SSE-KMS or
+   * SSE-C, whatever the bucket's default); undefined when it does not say.
+   */
+  etagIsMd5?: boolean;
   contentType: string | null;
   /** Metadata stored with the object. */
   metadata: Record<string, string>;

@@ -189,7 +189,7 @@ export class S3MediaStore implements MediaStore {
     const md5Hex = assertHex(input.md5Hex, 32, 'md5Hex');
     const existing = input.mayExist === false ? null : await this.headRaw(key);
     if (existing && this.holdsSameBytes(existing, input.size, sha256Hex, md5Hex)) {
-      return { key: input.key, alreadyPresent: true, etag: stripQuotes(existing.ETag), versionId: existing.VersionId ?? null };
+      return { key: input.key, alreadyPresent: true, etag: stripQuotes(existing.ETag), etagIsMd5: etagCanBeMd5(existing), versionId: existing.VersionId ?? null };
     }
     if ('filePath' in input.body && input.size >= (this.options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD)) {
       return this.putMultipart(input, input.body.filePath, sha256Hex);
@@ -249,6 +249,7 @@ export class S3MediaStore implements MediaStore {
       size: out.ContentLength ?? 0,
       sha256Hex,
       etag,
+      etagIsMd5: etagCanBeMd5(out),
       contentType: out.ContentType ?? null,
       metadata: out.Metadata ?? {},
       lastModified: out.LastModified ?? null,
@@ -345,7 +346,7 @@ export class S3MediaStore implements MediaStore {
     const serverSha = fullObjectSha256Hex(head);
     if (serverSha !== null) return serverSha === sha256Hex;
     const etag = stripQuotes(head.ETag);
-    return this.capabilities.etagIsMd5 && etag !== null && /^[0-9a-f]{32}$/.test(etag) && etag === md5Hex;
+    return this.capabilities.etagIsMd5 && etagCanBeMd5(head) && etag !== null && /^[0-9a-f]{32}$/.test(etag) && etag === md5Hex;
   }
 
   private writeOptions() {
@@ -397,7 +398,7 @@ export class S3MediaStore implements MediaStore {
       if (!out.ChecksumSHA256) this.reportsSha256 = false;
       this.transfer.objectsSent += 1;
       this.transfer.bytesSent += input.size;
-      return { key: input.key, alreadyPresent: false, etag: stripQuotes(out.ETag), versionId: out.VersionId ?? null };
+      return { key: input.key, alreadyPresent: false, etag: stripQuotes(out.ETag), etagIsMd5: etagCanBeMd5(out), versionId: out.VersionId ?? null };
     } catch (error) {
       // Our own check (or a failed read of the spool file) aborted the request: report that, not the abort.
       if (claim?.failure) throw claim.failure;
@@ -460,7 +461,7 @@ export class S3MediaStore implements MediaStore {
       );
       this.transfer.objectsSent += 1;
       this.transfer.bytesSent += input.size;
-      return { key: input.key, alreadyPresent: false, etag: stripQuotes(done.ETag), versionId: done.VersionId ?? null };
+      return { key: input.key, alreadyPresent: false, etag: stripQuotes(done.ETag), etagIsMd5: false, versionId: done.VersionId ?? null };
     } catch (error) {
       if (uploadId) {
         await this.client
@@ -547,6 +548,14 @@ function fullObjectSha256Hex(head: HeadObjectCommandOutput): string | null {
   if (head.ChecksumType !== 'FULL_OBJECT' && /-\d+"?$/.test(head.ETag ?? '')) return null;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length === 32 ? bytes.toString('hex') : null;
+}
+
+/**
+ * Whether an answer's ETag can be the MD5 of the bytes: not under SSE-KMS (also a bucket's default
+ * encryption, which applies without --sse) or SSE-C, whose ETags are something else.
+ */
+function etagCanBeMd5(out: { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }): boolean {
+  return !String(out.ServerSideEncryption ?? '').startsWith('aws:kms') && !out.SSECustomerAlgorithm;
 }
 
 function stripQuotes(etag: string | undefined): string | null {

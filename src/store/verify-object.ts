@@ -77,7 +77,7 @@ export function judgeFromHead(
   }
   const etag = head.etag?.toLowerCase() ?? '';
   // A multipart ETag (`...-N`) or an SSE-KMS ETag is not an MD5 of the bytes: it proves nothing.
-  if (!capabilities.etagIsMd5 || !/^[0-9a-f]{32}$/.test(etag)) return null;
+  if (!capabilities.etagIsMd5 || head.etagIsMd5 === false || !/^[0-9a-f]{32}$/.test(etag)) return null;
   return etag === expected.md5Hex.toLowerCase()
     ? { outcome: 'match', method, actualSize: head.size }
     : { outcome: 'mismatch', method, actualSize: head.size, detail: 'stored ETag (MD5) differs' };
@@ -117,7 +117,7 @@ export async function verifyStoredObject(
 
 /** A 32-hex ETag on a store whose single-part ETags are MD5s (not multipart `-N`, not SSE-KMS). */
 function singlePartMd5Etag(head: StoredObjectInfo, capabilities: StoreCapabilities): boolean {
-  return capabilities.etagIsMd5 && /^[0-9a-f]{32}$/i.test(head.etag ?? '');
+  return capabilities.etagIsMd5 && head.etagIsMd5 !== false && /^[0-9a-f]{32}$/i.test(head.etag ?? '');
 }
 
 async function verifyByReading(store: MediaStore, key: string, expected: ExpectedObject): Promise<VerificationOutcome> {

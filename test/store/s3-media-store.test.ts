@@ -236,7 +236,23 @@ describe('S3MediaStore specifics', () => {
     const bytes = fakePdf(2000);
     await plain.put({ key, body: { bytes }, ...digests(bytes), contentType: 'application/pdf' });
     expect((await rawGet(plain.bucket, key))!.equals(bytes)).toBe(true);
+    expect((await plain.head(key))?.etagIsMd5).toBe(true);
     await store.close();
     await plain.close();
+  });
+
+  it("an object the server says is under SSE-KMS (e.g. the bucket's default) has no MD5 ETag, even without --sse", async (ctx) => {
+    if (server.kind !== 'moto') ctx.skip(`${server.kind} does not report SSE-KMS`);
+    const store = await newStore({});
+    const key = freshKey();
+    const bytes = fakePdf(3000);
+    // Written by someone else with KMS: the store's own options say nothing about it.
+    await server.client().send(new PutObjectCommand({ Bucket: store.bucket, Key: store.prefix + key, Body: bytes, ServerSideEncryption: 'aws:kms' }));
+    const head = await store.head(key);
+    expect(head?.etagIsMd5).toBe(false);
+    // Its ETag cannot prove the same bytes are there (and it has no SHA-256): they are sent again.
+    const put = await store.put({ key, body: { bytes }, ...digests(bytes), contentType: 'application/pdf' });
+    expect(put.alreadyPresent).toBe(false);
+    await store.close();
   });
 });

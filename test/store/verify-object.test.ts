@@ -31,6 +31,13 @@ describe('judging from a head', () => {
     // Under SSE-KMS, or with a multipart ETag, the ETag is not an MD5 and cannot contradict anything.
     expect(judgeFromHead('checksum', lying, expected, s3Kms)?.outcome).toBe('match');
     expect(judgeFromHead('checksum', head({ sha256Hex: 'a'.repeat(64), etag: `${'c'.repeat(32)}-3` }), expected, s3)?.outcome).toBe('match');
+    // Nor can one the store marks as not an MD5 (an object under the bucket's default SSE-KMS).
+    expect(judgeFromHead('checksum', { ...lying, etagIsMd5: false }, expected, s3)?.outcome).toBe('match');
+  });
+
+  it('etag-md5: an object the store marks as encrypted with KMS or SSE-C proves nothing by its ETag', () => {
+    expect(judgeFromHead('etag-md5', head({ etag: 'b'.repeat(32), etagIsMd5: false }), expected, s3)).toBeNull();
+    expect(judgeFromHead('etag-md5', head({ etag: 'c'.repeat(32), etagIsMd5: false }), expected, s3)).toBeNull();
   });
 
   it('a different size is a mismatch whatever the method', () => {
