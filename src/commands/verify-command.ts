@@ -26,6 +26,7 @@ export function verifyCommand(): Command {
     .option('--sample <percent>', 'audit a random share of faxes, e.g. 5%')
     .option('--workers <n>', 'faxes audited at once', '16');
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+  // The writers' store flags too, so one $STORE_FLAGS serves every command of a runbook.
   addStoreOptions(command);
   command.action(async (flags: ArchiveFlags & { full?: boolean; sample?: string; workers: string }) => {
     const output = createRunOutput(chooseOutputMode(flags));
