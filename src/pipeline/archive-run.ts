@@ -14,7 +14,7 @@ import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fa
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
 import { runDeletionBlocker } from './deletion-policy.js';
-import { sanitizeFaxJson } from './fax-metadata.js';
+import { listIntoCatalog } from './list-into-catalog.js';
 
 export interface ArchiveOptions {
   subaccounts: boolean;
@@ -102,13 +102,6 @@ const UNFINISHED_BATCH = 256;
 const AT_RISK_NAMED = 10;
 /** Lost faxes named in the summary (each is also reported as it is found). */
 const LOST_NAMED = 50;
-/**
- * Bounds the memory of remembered media URLs (~400 bytes each). The listing comes newest first and
- * the archive goes oldest first, so the window keeps the LAST ones listed: the first to be used.
- * A fax beyond it is fetched again for a fresh URL (as one whose URL expired meanwhile is).
- */
-const MAX_REMEMBERED_URLS = 50_000;
-
 export async function runArchive(deps: ArchiveDependencies, options: ArchiveOptions): Promise<ArchiveResult> {
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
@@ -292,72 +285,6 @@ async function archiveUnfinishedFaxes(
     }
   }
   return { checksumMismatches };
-}
-
-export interface ListingContext {
-  catalog: Catalog;
-  observer: ArchiveObserver;
-  runId: number | null;
-  /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
-  freshMediaUrls?: Map<string, string>;
-}
-
-export interface ListingCounts {
-  listed: number;
-  newFaxes: number;
-  updatedFaxes: number;
-}
-
-/**
- * Lists every account's faxes (bounded by --since/--until, or for a sync by the watermark minus
- * the lookback) and records each page in the catalog as it arrives: new faxes become `listed`, the
- * queue of work; changed ones keep their old version in the history. A dry run records nothing.
- * Also used by `serve --sync-every`, whose worker then archives what was recorded.
- */
-export async function listIntoCatalog(
-  ctx: ListingContext,
-  gateways: ReadonlyMap<string, TwilioGateway>,
-  options: Pick<ArchiveOptions, 'since' | 'until' | 'incrementalLookbackMs'> & { dryRun?: boolean },
-): Promise<ListingCounts> {
-  const { catalog, observer } = ctx;
-  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0 };
-  for (const [accountSid, gateway] of gateways) {
-    observer.phase('list', { account: accountSid });
-    const since = listingStart(catalog, accountSid, options);
-    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
-    for await (const page of gateway.listFaxPages(query)) {
-      counts.listed += page.length;
-      observer.listed(page.length);
-      if (options.dryRun) {
-        for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
-        continue;
-      }
-      if (ctx.freshMediaUrls) {
-        const urls = ctx.freshMediaUrls;
-        for (const fax of page) {
-          if (typeof fax.media_url !== 'string') continue;
-          urls.set(fax.sid, fax.media_url);
-          if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
-        }
-      }
-      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
-      for (const change of changes) {
-        if (change === 'new') counts.newFaxes++;
-        else if (change === 'updated') counts.updatedFaxes++;
-      }
-    }
-  }
-  return counts;
-}
-
-/** Where the listing starts: --since, or for a sync the watermark minus the lookback. */
-export function listingStart(catalog: Catalog, accountSid: string, options: Pick<ArchiveOptions, 'since' | 'incrementalLookbackMs'>): Date | undefined {
-  if (options.incrementalLookbackMs === undefined) return options.since;
-  const watermark = catalog.watermark(accountSid);
-  if (!watermark) return options.since;
-  const fromWatermark = new Date(Date.parse(watermark) - options.incrementalLookbackMs);
-  if (options.since && options.since > fromWatermark) return options.since;
-  return fromWatermark;
 }
 
 export const TWILIO_RETENTION_DAYS = 180;

@@ -9,7 +9,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError, UsageError } from '../errors.js';
 import { silentObserver } from '../pipeline/archive-observer.js';
-import { listIntoCatalog, type ListingCounts } from '../pipeline/archive-run.js';
+import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { WebhookLog } from './webhook-log.js';
 
