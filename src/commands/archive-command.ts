@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { writeCatalogCsv } from '../catalog/csv-export.js';
+import { parseShard } from '../pipeline/account-shard.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
@@ -42,6 +43,7 @@ export function syncCommand(): Command {
 function addArchiveOptions(command: Command): void {
   command
     .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
+    .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
     .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
     .option('--since <date>', 'only faxes created after this date (UTC)')
@@ -63,6 +65,7 @@ export async function archiveAction(
   const output = createRunOutput(chooseOutputMode(flags));
   const options: ArchiveOptions = {
     subaccounts: Boolean(flags.subaccounts),
+    ...(flags.shard !== undefined ? { shard: parseShard(String(flags.shard)) } : {}),
     delete: Boolean(flags.delete),
     dryRun: Boolean(flags.dryRun),
     forceFullVerify: flags.verify === 'full',
@@ -83,6 +86,7 @@ export async function archiveAction(
   const nowFlag = parseDateFlag(flags.now === undefined ? undefined : String(flags.now), '--now');
   const now = nowFlag ? () => nowFlag : () => new Date();
   if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
+  if (options.shard && !options.subaccounts) throw new UsageError('--shard splits the subaccounts: it needs --subaccounts');
 
   const resources = await openArchiveResources(flags, kind);
   const stopOnSignal = stopOnFirstSignal(output);

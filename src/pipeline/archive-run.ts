@@ -15,9 +15,12 @@ import { silentObserver, type ArchiveObserver, type DeletionResult } from './arc
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
 import { runDeletionBlocker } from './deletion-policy.js';
 import { listIntoCatalog } from './list-into-catalog.js';
+import { inShard, type AccountShard } from './account-shard.js';
 
 export interface ArchiveOptions {
   subaccounts: boolean;
+  /** `--shard i/n`: only the accounts of this shard (needs `subaccounts`). */
+  shard?: AccountShard;
   since?: Date;
   until?: Date;
   delete: boolean;
@@ -109,9 +112,12 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const knownSecrets = deps.knownSecrets ?? [];
   const { catalog } = deps;
 
-  const gateways = new Map<string, TwilioGateway>([[deps.gateway.accountSid, deps.gateway]]);
+  const mainSid = deps.gateway.accountSid;
+  const mine = (accountSid: string): boolean => !options.shard || inShard(accountSid, mainSid, options.shard);
+  const gateways = new Map<string, TwilioGateway>(mine(mainSid) ? [[mainSid, deps.gateway]] : []);
   if (options.subaccounts) {
     for (const sub of await deps.gateway.listSubaccounts()) {
+      if (!mine(sub.sid)) continue;
       if (sub.status === 'closed') {
         observer.warning(`subaccount ${sub.sid} is closed; its faxes cannot be listed`);
         continue;
