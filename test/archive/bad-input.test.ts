@@ -6,13 +6,12 @@
  *
  * Every case spawns the real CLI with `--delete`, so "no deletion happened" is a real claim.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
+import { freePort } from '../../src/free-port.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { readCatalog, runCli, startRewritingProxy, stderrLines, type CliRun } from './archive-cli.js';
@@ -79,14 +78,6 @@ function expectNothingDeleted(): void {
   const stats = emu.emulator.stats();
   expect(stats.faxesDeleted).toBe(0);
   expect(Object.keys(stats.requests).filter((route) => route.startsWith('DELETE '))).toEqual([]);
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The emulator's API behind a proxy that spoils every fax list page as `spoil` says. */

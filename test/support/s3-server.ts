@@ -17,10 +17,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort } from '../../src/free-port.js';
 
 export type S3ServerKind = 'moto' | 's3rver' | 'external';
 
@@ -62,18 +63,6 @@ export async function startS3Server(): Promise<TestS3Server> {
 function isOnPath(command: string): boolean {
   const result = spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
   return result.status === 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once anything answers HTTP on the endpoint; rejects if the child died or time ran out. */
