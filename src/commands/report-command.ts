@@ -13,6 +13,7 @@ import { ConfigurationError, ExitCode } from '../errors.js';
 import { writeReport } from '../report/write-report.js';
 import { openMediaStore } from '../store/open-media-store.js';
 import { addSharedOptions } from './shared-options.js';
+import { ProgressLine } from './progress-line.js';
 
 interface ReportFlags {
   out: string;
@@ -46,8 +47,12 @@ async function runReport(flags: ReportFlags): Promise<number> {
   const catalog = openCatalog(catalogPath, { readonly: true });
   try {
     const store = openMediaStore(flags.store);
+    // A bar over the catalog pass where a person watches (a million faxes take a while).
+    const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
     try {
+      bar?.start('report', Object.values(catalog.countByState()).reduce((a, n) => a + n, 0));
       const result = await writeReport({
+        onFax: bar ? () => bar.advance() : undefined,
         catalog,
         store,
         outDir: resolve(flags.out),
@@ -56,6 +61,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
         knownSecrets,
         softwareAgent: 'fax-sunset 0.1.0',
       });
+      bar?.stop();
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 ? ExitCode.ok : ExitCode.itemsLeft;
@@ -95,6 +101,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
       }
       return code;
     } finally {
+      bar?.stop();
       await store.close();
     }
   } finally {

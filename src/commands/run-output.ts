@@ -1,10 +1,11 @@
 /**
- * How a long run shows itself: a progress bar with rate and ETA on a terminal; JSON lines with
+ * How a long run shows itself: on a terminal, a bar per phase (listing, archive, verify, delete,
+ * report) with counts, rate and an ETA from a moving window (progress-line.ts, rate-window.ts); JSON lines with
  * --json or when stdout is not a terminal (cron, systemd, Kubernetes logs): events on stderr, the
  * one summary line on stdout; nothing but errors and the summary with --quiet. The pipeline emits
  * events; this file only renders them.
  */
-import cliProgress from 'cli-progress';
+import { ProgressLine } from './progress-line.js';
 import type { FaxResult } from '../pipeline/archive-fax.js';
 import type { ArchiveObserver, ArchivePhase, DeletionResult } from '../pipeline/archive-observer.js';
 
@@ -20,6 +21,9 @@ export interface RunOutput extends ArchiveObserver {
   /** Prints a final summary object: one JSON line, or a readable block. */
   summary(title: string, summary: Record<string, unknown>, lines?: string[]): void;
   info(message: string): void;
+  /** One more item of the current phase done (verify, report: phases without fax results). */
+  advance(count?: number): void;
+  /** Ends any progress bar and gives the terminal back (cursor, wrapping); safe to call twice. */
   stop(): void;
 }
 
@@ -55,70 +59,61 @@ function jsonOutput(): RunOutput {
     deletion: (result: DeletionResult) => jsonLine({ event: 'deletion', ...result }),
     warning: (message) => jsonLine({ event: 'warning', message }),
     info: (message) => jsonLine({ event: 'info', message }),
+    advance: () => {},
     summary: (title, summary) => jsonLine({ event: 'summary', command: title, ...summary }, process.stdout),
     stop: () => {},
   };
 }
 
 function humanOutput(quiet: boolean): RunOutput {
-  let bar: cliProgress.SingleBar | null = null;
+  // The bar only where a person watches: stderr a terminal and not --quiet.
+  const bar = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
   let bytes = 0;
-  let listed = 0;
-  const stopBar = () => {
-    bar?.stop();
-    bar = null;
-  };
-  const startBar = (label: string, total: number) => {
-    stopBar();
-    if (quiet || !process.stderr.isTTY) return;
-    bar = new cliProgress.SingleBar(
-      {
-        format: `${label.padEnd(8)} |{bar}| {value}/{total} | {rate}/s | ETA {eta_formatted} | {stored}`,
-        stream: process.stderr,
-        hideCursor: true,
-        etaBuffer: 200,
-        fps: 5,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { rate: '0.0', stored: '' });
-  };
-  const startedAt = new Map<string, number>();
-  const tick = (key: string, payload: Record<string, string> = {}) => {
-    if (!bar) return;
-    bar.increment(1, payload);
-    const start = startedAt.get(key) ?? Date.now();
-    const seconds = Math.max(0.001, (Date.now() - start) / 1000);
-    bar.update({ rate: (bar.getProgress() * bar.getTotal() / seconds).toFixed(1), ...payload });
-  };
-  // Clears the bar's line, prints, and lets the bar redraw itself on its next tick.
+  let listing = false;
   const say = (line: string) => {
-    process.stderr.write(bar ? `\r\x1b[2K${line}\n` : `${line}\n`);
+    if (bar) bar.log(line);
+    else process.stderr.write(`${line}\n`);
+  };
+  const stop = () => {
+    bar?.stop();
+    listing = false;
   };
   return {
     phase(phase: ArchivePhase, detail) {
-      startedAt.set(phase, Date.now());
-      if (phase === 'archive' && detail.total !== undefined) startBar('archive', detail.total);
-      else if (phase === 'list') {
-        stopBar();
-        if (!quiet) process.stderr.write(`listing faxes of ${detail.account ?? 'the account'}...\n`);
-      } else if (phase === 'delete') {
-        stopBar();
-        if (!quiet) process.stderr.write('deleting archived faxes from Twilio...\n');
+      if (phase === 'list') {
+        // One listing bar across accounts, naming the account being listed.
+        if (!listing) {
+          if (bar) bar.start('listing');
+          else if (!quiet) process.stderr.write(`listing faxes of ${detail.account ?? 'the account'}...\n`);
+        }
+        listing = true;
+        if (detail.account) bar?.advance(0, detail.account);
+        return;
+      }
+      listing = false;
+      if (phase === 'archive' || phase === 'delete' || phase === 'verify' || phase === 'report') {
+        if (bar) bar.start(PHASE_LABELS[phase], detail.total);
+        else if (!quiet && phase === 'delete') process.stderr.write('deleting archived faxes from Twilio...\n');
+      } else {
+        bar?.finish();
       }
     },
     listed(count) {
-      listed += count;
+      bar?.advance(count);
     },
     fax(result) {
       bytes += result.bytes;
       if (result.outcome === 'failed' || result.outcome === 'lost') {
         say(`${result.outcome.toUpperCase()} ${result.sid}: ${result.error ?? 'gone from Twilio before it was archived'}`);
       }
-      tick('archive', { stored: formatBytes(bytes) });
+      bar?.advance(1, `${formatBytes(bytes)} stored`);
     },
     deletion(result) {
       if (result.outcome === 'failed') say(`DELETE FAILED ${result.sid}: ${result.error ?? ''}`);
+      bar?.advance(1);
+    },
+    advance(count = 1) {
+      bar?.advance(count);
     },
     warning(message) {
       say(`warning: ${message}`);
@@ -127,7 +122,7 @@ function humanOutput(quiet: boolean): RunOutput {
       if (!quiet) say(message);
     },
     summary(title, summary, lines = []) {
-      stopBar();
+      stop();
       const width = Math.max(...Object.keys(summary).map((k) => k.length));
       process.stdout.write(`\n${title}\n`);
       for (const [key, value] of Object.entries(summary)) {
@@ -135,8 +130,11 @@ function humanOutput(quiet: boolean): RunOutput {
         process.stdout.write(`  ${key.padEnd(width)}  ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
       }
       for (const line of lines) process.stdout.write(`${line}\n`);
-      void listed;
     },
-    stop: stopBar,
+    stop,
   };
 }
+
+const PHASE_LABELS: Record<'archive' | 'delete' | 'verify' | 'report', string> = {
+  archive: 'archive', delete: 'delete', verify: 'verify', report: 'report',
+};

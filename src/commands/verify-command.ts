@@ -39,7 +39,8 @@ export function verifyCommand(): Command {
         {
           catalog, store, runId,
           observer: {
-            started: (total) => output.phase('archive', { total }),
+            started: (total) => output.phase('verify', { total }),
+            faxChecked: () => output.advance(),
             finding: (f) => {
               if (f.outcome !== 'match') {
                 output.warning(`${f.outcome.toUpperCase()} ${f.kind} ${f.key} (fax ${f.faxSid}, ${f.method})${f.detail ? `: ${f.detail}` : ''}` +

@@ -4,7 +4,8 @@
  */
 import type { FaxResult } from './archive-fax.js';
 
-export type ArchivePhase = 'reconcile' | 'list' | 'archive' | 'delete' | 'csv';
+/** The phases of a run; `verify` and `report` are their commands' one long phase. */
+export type ArchivePhase = 'reconcile' | 'list' | 'archive' | 'delete' | 'csv' | 'verify' | 'report';
 
 export interface DeletionResult {
   sid: string;

@@ -196,8 +196,8 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     if (summary.deletionBlockedReason) {
       observer.warning(summary.deletionBlockedReason);
     } else {
-      observer.phase('delete', {});
       let budget = options.maxDelete ?? Number.POSITIVE_INFINITY;
+      observer.phase('delete', { total: Math.min(budget, countVerified(catalog, gateways.keys())) });
       for (const accountSid of gateways.keys()) {
         const pass = await deleteArchivedFaxes(deletionCtx, { accountSid, budget, dryRun: options.dryRun, concurrency: options.workers });
         summary.deleted += pass.deleted;
@@ -260,17 +260,17 @@ async function archiveUnfinishedFaxes(
   const workers = pLimit(options.workers);
   let checksumMismatches = 0;
   const archiveRows = async (rows: readonly FaxRow[]): Promise<void> => {
-    const results = await Promise.all(
-      rows.map((row) => workers(() => {
+    // Each result is reported the moment it is known, not when its whole batch is: a progress
+    // rate measured over batches that land at one instant lies (issue 17).
+    await Promise.all(
+      rows.map((row) => workers(async () => {
         const ctx = contextFor(row.accountSid);
-        return ctx && !pass.stopRequested() ? archiveFax(row, ctx) : Promise.resolve(null);
+        if (!ctx || pass.stopRequested()) return;
+        const result = await archiveFax(row, ctx);
+        if (result.outcome === 'failed' && result.checksumMismatch) checksumMismatches++;
+        onResult(result);
       })),
     );
-    for (const result of results) {
-      if (result === null) continue;
-      if (result.outcome === 'failed' && result.checksumMismatch) checksumMismatches++;
-      onResult(result);
-    }
   };
 
   // The at-risk faxes must not be taken again by the pass in date order below.
@@ -334,6 +334,16 @@ function countUnfinished(catalog: Catalog, accounts: Iterable<string>): number {
   for (const accountSid of accounts) {
     const counts = catalog.countByState(accountSid);
     total += counts.listed + counts.fetched + counts.stored + counts.failed;
+  }
+  return total;
+}
+
+/** Faxes proven archived and not yet deleted: what a deletion pass may take (at most). */
+function countVerified(catalog: Catalog, accounts: Iterable<string>): number {
+  let total = 0;
+  for (const accountSid of accounts) {
+    const counts = catalog.countByState(accountSid);
+    total += counts.verified + counts['metadata-only'];
   }
   return total;
 }

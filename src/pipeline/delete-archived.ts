@@ -85,19 +85,20 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
       budget--;
       chosen.push(row);
     }
-    const results = await Promise.all(
-      chosen.map((row) => limit(() => (ctx.stopRequested?.() ? Promise.resolve(null) : deleteOne(row, gateway, ctx, options.dryRun)))),
+    // Each receipt is reported as it arrives (a progress bar over whole batches stands still, then jumps).
+    await Promise.all(
+      chosen.map((row) => limit(async () => {
+        if (ctx.stopRequested?.()) return;
+        const result = await deleteOne(row, gateway, ctx, options.dryRun);
+        ctx.observer.deletion(result);
+        if (result.outcome === 'deleted' || result.outcome === 'already-gone') pass.deleted++;
+        else if (result.outcome === 'would-delete') pass.wouldDelete++;
+        else if (result.outcome === 'failed') {
+          pass.failed++;
+          pass.results.push(result);
+        }
+      })),
     );
-    for (const result of results) {
-      if (result === null) continue;
-      ctx.observer.deletion(result);
-      if (result.outcome === 'deleted' || result.outcome === 'already-gone') pass.deleted++;
-      else if (result.outcome === 'would-delete') pass.wouldDelete++;
-      else if (result.outcome === 'failed') {
-        pass.failed++;
-        pass.results.push(result);
-      }
-    }
     if (budget <= 0) break;
   }
   return pass;

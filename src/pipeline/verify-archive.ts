@@ -46,6 +46,8 @@ export interface VerifySummary {
 export interface VerifyObserver {
   started(total: number): void;
   finding(result: VerifyFindingResult): void;
+  /** One fax audited, told the moment it is (a progress bar's tick; findings come per batch). */
+  faxChecked?(faxSid: string): void;
 }
 
 const AUDITED_STATES = new Set(['stored', 'verified', 'metadata-only', 'deleted']);
@@ -102,7 +104,11 @@ export async function runVerify(
   const flush = async () => {
     const rows = batch;
     batch = [];
-    const results = await Promise.all(rows.map((row) => limit(() => auditFax(row))));
+    const results = await Promise.all(rows.map((row) => limit(async () => {
+      const findings = await auditFax(row);
+      deps.observer?.faxChecked?.(row.sid);
+      return findings;
+    })));
     for (const findings of results) {
       summary.faxesChecked++;
       for (const finding of findings) {

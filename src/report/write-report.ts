@@ -60,6 +60,8 @@ export interface WriteReportOptions {
   /** How many runs the history shows. */
   runLimit?: number;
   softwareAgent?: string;
+  /** Told after each fax of the catalog pass (a progress bar's tick). */
+  onFax?: () => void;
 }
 
 export interface ReportResult {
@@ -130,6 +132,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     try {
       for (const fax of options.catalog.iterateFaxes()) {
         accumulator.add(fax);
+        options.onFax?.();
         if (!ARCHIVED_STATES.includes(fax.state)) continue;
         for (const object of archivedObjects(fax)) {
           const path = payloadPath(object.key);
