@@ -41,6 +41,8 @@ export class ProgressLine {
   private total: number | undefined;
   private done = 0;
   private note = '';
+  private startedAt = 0;
+  private ended = false;
   private readonly rate = new RateWindow();
   private cursorHidden = false;
   private drawn = false;
@@ -62,7 +64,9 @@ export class ProgressLine {
     this.total = total;
     this.done = 0;
     this.note = '';
-    this.rate.start(this.clock());
+    this.ended = false;
+    this.startedAt = this.clock();
+    this.rate.start(this.startedAt);
     if (!this.cursorHidden) {
       this.guard();
       this.stream.write(HIDE_CURSOR);
@@ -97,6 +101,7 @@ export class ProgressLine {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.label === null) return;
+    this.ended = true;
     this.render();
     this.stream.write('\n');
     this.drawn = false;
@@ -113,14 +118,20 @@ export class ProgressLine {
   /** The bar's text now (cut to the width by `render`). */
   text(): string {
     if (this.label === null) return '';
-    const { perSecond, etaSeconds } = this.rate.estimate(this.clock(), this.total);
+    const now = this.clock();
+    // A phase that ended keeps its whole-phase rate and its duration in place of the ETA.
+    const elapsed = (now - this.startedAt) / 1000;
+    const { perSecond, etaSeconds } = this.ended
+      ? { perSecond: elapsed > 0 ? this.done / elapsed : null, etaSeconds: null }
+      : this.rate.estimate(now, this.total);
+    const timing = this.ended ? `in ${elapsed < 10 ? `${elapsed.toFixed(1)}s` : formatEta(elapsed)}` : `ETA ${formatEta(etaSeconds)}`;
     const parts = [this.label.padEnd(8)];
     if (this.total !== undefined) {
       const share = this.total === 0 ? 1 : this.done / this.total;
       const full = Math.round(share * BAR_WIDTH);
-      parts.push(`[${'#'.repeat(full)}${'-'.repeat(BAR_WIDTH - full)}]`, `${count(this.done)}/${count(this.total)}`, formatRate(perSecond), `ETA ${formatEta(etaSeconds)}`);
+      parts.push(`[${'#'.repeat(full)}${'-'.repeat(BAR_WIDTH - full)}]`, `${count(this.done)}/${count(this.total)}`, formatRate(perSecond), timing);
     } else {
-      parts.push(count(this.done), formatRate(perSecond));
+      parts.push(count(this.done), formatRate(perSecond), ...(this.ended ? [timing] : []));
     }
     if (this.note) parts.push(this.note);
     return parts.join('  ');

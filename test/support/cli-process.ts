@@ -27,7 +27,7 @@ export interface CliOptions {
 /** A developer's shell may carry these; the child must see only what the test gives it. */
 const INHERITED_NOISE = /^(TWILIO_|AWS_|FAX_SUNSET_)/;
 
-function cleanEnv(extra: CliOptions['env']): Record<string, string> {
+export function cleanEnv(extra: CliOptions['env']): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !INHERITED_NOISE.test(name)) env[name] = value;
@@ -37,6 +37,11 @@ function cleanEnv(extra: CliOptions['env']): Record<string, string> {
     else env[name] = value;
   }
   return env;
+}
+
+/** The argv (node first) that runs `fax-sunset <args>` from any folder. */
+export function cliArgv(args: readonly string[]): string[] {
+  return [process.execPath, '--import', TSX_LOADER, CLI, ...args];
 }
 
 /** Starts `fax-sunset <args>`; the caller owns the child (signals, output). */

@@ -23,6 +23,7 @@ describe('ProgressLine (a bar with log lines above it)', () => {
       line.render();
       line.log(`${long} #${i}`);
     }
+    expect(screen.lines().at(-1)).toMatch(/^archive +\[#{3}-{17}\] +500\/3,000 +100\/s +ETA 25s/);
     line.stop();
     expect(screen.cursorVisible).toBe(true);
     expect(screen.wrap).toBe(true);
@@ -33,7 +34,7 @@ describe('ProgressLine (a bar with log lines above it)', () => {
     expect(screen.lines().filter((row) => row.startsWith('FAILED')).length).toBe(5);
     // The bar's last state stays as the final row, cut to the width.
     const last = screen.lines().at(-1)!;
-    expect(last).toMatch(/^archive +\[#{3}-{17}\] +500\/3,000 +100\/s +ETA 25s/);
+    expect(last).toMatch(/^archive +\[#{3}-{17}\] +500\/3,000 +100\/s +in 5\.0s +x+$/);
     expect(last.length).toBeLessThanOrEqual(79);
   });
 
@@ -46,6 +47,6 @@ describe('ProgressLine (a bar with log lines above it)', () => {
     now = 2000;
     line.advance(2000);
     line.stop();
-    expect(screen.lines().at(-1)).toMatch(/^listing +2,000 +1,000\/s +ACaaaa$/);
+    expect(screen.lines().at(-1)).toMatch(/^listing +2,000 +1,000\/s +in 2\.0s +ACaaaa$/);
   });
 });
