@@ -15,7 +15,7 @@ import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../reversion/
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
 import type { NumberChangeReport, NumberChangeResult } from '../reversion/number-change-run.js';
 import { exitCodeForChanges } from '../reversion/number-change-run.js';
-import { readPlanFile, writePlanFiles } from '../reversion/plan-files.js';
+import { readPlanFileWithHash, writePlanFiles } from '../reversion/plan-files.js';
 import { describeDeadline } from '../reversion/render-plan.js';
 import { checkPlanIntegrity, DEFAULT_DEADLINE } from '../reversion/reversion-plan.js';
 import { rollbackChanges } from '../reversion/rollback-changes.js';
@@ -67,7 +67,7 @@ function applyCommand(): Command {
   const command = new Command('apply')
     .description('Apply a reviewed plan.json: stale numbers are skipped, each change is re-fetched, rollback.json is written as it goes')
     .argument('<plan>', 'the plan.json written by `numbers plan`')
-    .option('--expect-sha256 <hex>', 'refuse the plan unless its SHA-256 is this (the hash shown in plan.md when it was reviewed)')
+    .option('--expect-sha256 <hex>', 'refuse the plan unless plan.json\'s SHA-256 is this: the hash plan.md shows, what `sha256sum plan.json` prints (required with --yes or without a terminal)')
     .option('--out <dir>', 'folder for rollback.json (default: the plan\'s folder)')
     .option('-y, --yes', 'change numbers without asking')
     .exitOverride()
@@ -113,33 +113,40 @@ export async function planAction(flags: Flags): Promise<number> {
     deadline: String(flags.deadline ?? DEFAULT_DEADLINE),
     mapFile: mapFile ?? null,
   });
-  const paths = await writePlanFiles(plan, String(flags.out ?? './numbers-plan'));
+  const written = await writePlanFiles(plan, String(flags.out ?? './numbers-plan'));
+  const paths = { json: written.json, csv: written.csv, markdown: written.markdown };
   const code = plan.counts.refused > 0 ? ExitCode.itemsLeft : ExitCode.ok;
   if (flags.json) {
-    line({ event: 'summary', command: 'numbers plan', sha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
+    line({ event: 'summary', command: 'numbers plan', sha256: written.fileSha256, contentSha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
   } else {
     const out: string[] = ['', 'numbers plan', `  ${describeDeadline(plan.deadline, new Date(plan.createdAt))}`];
     // The deadline line above already says when it has passed; the plan keeps that warning for plan.md.
     for (const warning of plan.warnings) if (!warning.startsWith('The deadline ')) out.push(`  warning: ${warning}`);
     for (const [key, value] of Object.entries(plan.counts)) out.push(`  ${key.padEnd(18)} ${value}`);
-    out.push(`  sha256             ${plan.sha256}`, `  review             ${paths.markdown}`, '');
-    out.push(`then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${plan.sha256} --dry-run`);
+    out.push(`  sha256             ${written.fileSha256}  (sha256sum ${paths.json})`, `  review             ${paths.markdown}`, '');
+    out.push(`then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${written.fileSha256} --dry-run`);
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return code;
 }
 
 export async function applyAction(planPath: string, flags: Flags): Promise<number> {
-  const plan = await readPlanFile(planPath);
-  checkPlanIntegrity(plan, str(flags.expectSha256));
+  const { plan, fileSha256 } = await readPlanFileWithHash(planPath);
+  const expectSha256 = str(flags.expectSha256);
+  checkPlanIntegrity(plan, expectSha256, fileSha256);
   const dryRun = Boolean(flags.dryRun);
+  // Numbers change only for the plan a person approved: a script names its hash; only a person at
+  // a terminal may instead confirm the hash shown in the prompt (issue 17).
+  if (!dryRun && !expectSha256 && (flags.yes || flags.json || !process.stdin.isTTY || !process.stderr.isTTY)) {
+    throw new UsageError(`numbers apply needs --expect-sha256 with --yes or without a terminal: the hash approved in plan.md (sha256sum ${planPath} prints it)`);
+  }
   const rollbackPath = resolve(join(str(flags.out) ?? dirname(planPath), 'rollback.json'));
   const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
   const directory = directoryFrom(flags);
-  if (!dryRun) await confirm(`Change ${plan.changes.length} number(s) to voice per plan ${plan.sha256.slice(0, 12)}…?`, flags);
-  return withCatalog(flags, 'numbers-apply', dryRun, { plan: plan.sha256, planPath, rollbackPath }, async (events) => {
+  if (!dryRun) await confirm(`Change ${plan.changes.length} number(s) to voice per ${planPath} (SHA-256 ${fileSha256})?`, flags);
+  return withCatalog(flags, 'numbers-apply', dryRun, { plan: plan.sha256, planFileSha256: fileSha256, planPath, rollbackPath }, async (events) => {
     const report = await applyPlan(plan, { directory, rollbackPath, dryRun, concurrency, events, onResult: printer(flags) });
-    return finish(flags, dryRun ? 'numbers apply (dry run: nothing changed)' : 'numbers apply', report, { plan: plan.sha256, rollback: report.rollbackPath });
+    return finish(flags, dryRun ? 'numbers apply (dry run: nothing changed)' : 'numbers apply', report, { plan: plan.sha256, planFileSha256: fileSha256, rollback: report.rollbackPath });
   });
 }
 

@@ -22,6 +22,8 @@ export interface ApplyPlanOptions {
   concurrency: number;
   /** The SHA-256 the reviewer approved; the plan is refused unless it matches. */
   expectSha256?: string | null;
+  /** The SHA-256 of the plan.json read (what the approved hash is compared with, when given). */
+  fileSha256?: string;
   /** Every outcome is appended here (not in a dry run). */
   events?: ReversionEventLog | null;
   onResult?(result: NumberChangeResult): void;
@@ -45,7 +47,7 @@ export function itemsOfPlan(plan: ReversionPlan): NumberChangeItem[] {
 }
 
 export async function applyPlan(plan: ReversionPlan, options: ApplyPlanOptions): Promise<ApplyReport> {
-  checkPlanIntegrity(plan, options.expectSha256);
+  checkPlanIntegrity(plan, options.expectSha256, options.fileSha256);
   const now = options.now ?? (() => new Date());
   const journal = options.dryRun ? null : await RollbackJournal.open(options.rollbackPath, plan.sha256, now());
   const entryFor = (item: NumberChangeItem, prior: IncomingNumber, status: RollbackEntry['status'], applied = applyVoiceUpdate(prior.state, item.update)): RollbackEntry => ({

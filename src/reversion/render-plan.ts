@@ -14,14 +14,20 @@ export function describeDeadline(deadline: string, now: Date): string {
   return `The deadline ${deadline} has PASSED (${-days} day${days === -1 ? '' : 's'} ago): fax numbers may already be unreachable; revert now.`;
 }
 
-export function renderPlanMarkdown(plan: ReversionPlan): string {
+/**
+ * `fileSha256` is the SHA-256 of plan.json's bytes, the hash a reviewer approves and an auditor
+ * recomputes with `sha256sum plan.json` (issue 17). Without it (a plan not on disk) the plan's
+ * content hash stands in.
+ */
+export function renderPlanMarkdown(plan: ReversionPlan, fileSha256: string = plan.sha256): string {
   const now = new Date(plan.createdAt);
   const lines: string[] = [];
   const { counts } = plan;
   lines.push('# Number reversion plan: fax back to voice', '');
   lines.push(`**${describeDeadline(plan.deadline, now)}**`, '');
   lines.push(`Made ${plan.createdAt} over ${counts.accounts} account${counts.accounts === 1 ? '' : 's'}${plan.options.subaccounts ? ' (main and subaccounts)' : ''}.`);
-  lines.push(`Plan SHA-256: \`${plan.sha256}\``, '');
+  lines.push(`Plan SHA-256: \`${fileSha256}\``, '');
+  lines.push('(the SHA-256 of plan.json itself: `sha256sum plan.json` prints the same)', '');
 
   const numberWarnings = plan.changes.flatMap((change) => change.warnings.map((warning) => `${change.phoneNumber} (${change.sid}): ${warning}`));
   const refused = plan.reported.filter((r) => r.refused);
@@ -68,7 +74,7 @@ export function renderPlanMarkdown(plan: ReversionPlan): string {
 
   lines.push('## To approve', '');
   lines.push('Check the warnings and the changes above, then run:', '');
-  lines.push('```', `fax-sunset numbers apply plan.json --expect-sha256 ${plan.sha256} --dry-run`, `fax-sunset numbers apply plan.json --expect-sha256 ${plan.sha256}`, '```', '');
+  lines.push('```', `fax-sunset numbers apply plan.json --expect-sha256 ${fileSha256} --dry-run`, `fax-sunset numbers apply plan.json --expect-sha256 ${fileSha256}`, '```', '');
   lines.push('Apply writes rollback.json beside the plan as it goes; `fax-sunset numbers rollback rollback.json` undoes it.', '');
   return lines.join('\n');
 }

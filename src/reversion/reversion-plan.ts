@@ -222,15 +222,23 @@ export function planSha256(plan: Omit<ReversionPlan, 'sha256'> | ReversionPlan):
 /**
  * Refuses a plan whose content no longer hashes to its recorded hash (edited after it was made), or
  * whose hash is not the one the reviewer approved (`expectSha256`). UsageError: a person must act.
+ *
+ * The approved hash is plan.json's own SHA-256 (`fileSha256`, what `sha256sum plan.json` prints and
+ * plan.md shows) when the plan was read from a file; without a file, the recorded content hash.
  */
-export function checkPlanIntegrity(plan: ReversionPlan, expectSha256?: string | null): void {
+export function checkPlanIntegrity(plan: ReversionPlan, expectSha256?: string | null, fileSha256?: string): void {
   const actual = planSha256(plan);
   if (actual !== plan.sha256) {
     throw new UsageError(`the plan was edited after its hash was taken (recorded ${plan.sha256.slice(0, 12)}…, content ${actual.slice(0, 12)}…): make a new plan and review it`);
   }
-  if (expectSha256 && expectSha256.trim().toLowerCase() !== actual) {
-    throw new UsageError(`the plan's SHA-256 is ${actual}, not the approved ${expectSha256.trim()}: refusing a plan other than the one reviewed`);
+  if (!expectSha256) return;
+  const expected = expectSha256.trim().toLowerCase();
+  const approvable = fileSha256 ?? actual;
+  if (expected === approvable) return;
+  if (fileSha256 && expected === plan.sha256) {
+    throw new UsageError(`${expected.slice(0, 12)}… is the content hash recorded inside plan.json, not the file's: the approved hash is the file's SHA-256 (sha256sum plan.json: ${fileSha256}), as plan.md shows`);
   }
+  throw new UsageError(`the plan's SHA-256${fileSha256 ? ' (sha256sum plan.json)' : ''} is ${approvable}, not the approved ${expectSha256.trim()}: refusing a plan other than the one reviewed`);
 }
 
 /** Whole days from `now` (UTC date) to the deadline (UTC date); negative once it has passed. */
