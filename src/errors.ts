@@ -123,8 +123,20 @@ export function redactSecrets(text: string, knownSecrets: readonly string[] = []
 
 /** One line for a person: the message of a known error, a short generic line otherwise. */
 export function describeError(error: unknown, knownSecrets: readonly string[] = []): string {
-  const raw = error instanceof Error ? error.message : String(error);
+  const raw = error instanceof Error ? plainerMessage(error) : String(error);
   return redactSecrets(raw.split('\n')[0] ?? raw, knownSecrets);
+}
+
+/**
+ * Node's one-word messages say nothing to an auditor reading a failure reason (issue 17: a report
+ * full of "aborted"): a body cut off mid-download is "aborted" (http) or "terminated" (fetch).
+ */
+function plainerMessage(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error.message === 'aborted' || error.message === 'terminated') {
+    return `the connection closed before the whole response arrived (${[code, error.message].filter(Boolean).join(', ')})`;
+  }
+  return error.message;
 }
 
 /** The pre-signed media URL is expired or refused (403): re-fetch the fax for a fresh one. */

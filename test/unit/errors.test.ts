@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   AuthError, ConfigurationError, describeError, ExitCode, exitCodeFor, ExternalServiceError,
@@ -29,5 +31,25 @@ describe('redactSecrets', () => {
 
   it('describeError keeps one line', () => {
     expect(describeError(new Error('first line\nsecond line'))).toBe('first line');
+  });
+
+  it('a body cut off mid-download is described as that, not as Node\'s bare "aborted" (issue 17)', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('x'.repeat(100), () => res.socket?.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await new Promise<Error>((resolve) => {
+        http.get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
+          res.on('error', resolve);
+          res.resume();
+        }).on('error', resolve);
+      });
+      expect(error.message).toBe('aborted');
+      expect(describeError(error)).toBe('the connection closed before the whole response arrived (ECONNRESET, aborted)');
+    } finally {
+      server.close();
+    }
   });
 });
