@@ -208,9 +208,10 @@ export interface Catalog {
   listEvents(options?: { afterId?: number; limit?: number }): CatalogEvent[];
   /**
    * Recomputes the chain (see event-chain.ts for the formula); returns the first broken event id or
-   * null when intact. Removing the newest events is not detectable from the chain alone.
+   * null when intact. Removing the newest events is not detectable from the chain alone: that is
+   * what `headHash` (the newest event's hash, when intact) is for, once anchored elsewhere.
    */
-  checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number };
+  checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
 
   /** Counts by state (every state present, 0 when none), optionally per account. */
   countByState(accountSid?: string): Record<FaxState, number>;

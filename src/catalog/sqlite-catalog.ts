@@ -33,6 +33,7 @@ import { canTransition, DELETABLE_STATES, FAX_STATES, UNFINISHED_STATES, type Fa
 import { compareFaxVersions, mediaChanged } from './fax-version.js';
 import { fsProblem } from './fs-problem.js';
 import { assertSchemaCurrent, migrate } from './migrations.js';
+import { runIdentity } from '../run-identity.js';
 
 export interface OpenCatalogOptions {
   /** Open an existing catalog without writing (report, verify --dry-run); no migrations run. */
@@ -142,9 +143,11 @@ export class SqliteCatalog implements Catalog {
   // ---- runs ---------------------------------------------------------------------------------
 
   startRun(kind: RunKind, options: Record<string, unknown>): number {
+    // Every run records who started it and on which host (the report's history shows them).
+    const recorded = { ...options, ranBy: options.ranBy ?? runIdentity() };
     return this.write(() => {
       const at = this.iso();
-      const id = Number(this.stmt.insertRun.run(kind, at, JSON.stringify(redactDeep(options))).lastInsertRowid);
+      const id = Number(this.stmt.insertRun.run(kind, at, JSON.stringify(redactDeep(recorded))).lastInsertRowid);
       this.appendEventInTransaction('run-started', { runId: id, kind }, null, at);
       return id;
     });
@@ -474,13 +477,13 @@ export class SqliteCatalog implements Catalog {
     }));
   }
 
-  checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number } {
+  checkEventChain(): { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null } {
     let prev = GENESIS_HASH;
     let afterId = 0;
     let count = 0;
     for (;;) {
       const batch = this.stmt.listEvents.all(afterId, 2_000) as EventDbRow[];
-      if (batch.length === 0) return { intact: true, brokenAtId: null, events: count };
+      if (batch.length === 0) return { intact: true, brokenAtId: null, events: count, headHash: count > 0 ? prev : null };
       for (const e of batch) {
         count++;
         let data: Record<string, unknown>;

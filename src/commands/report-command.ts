@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { ConfigurationError, ExitCode } from '../errors.js';
+import { ConfigurationError, describeError, ExitCode } from '../errors.js';
+import type { ReportModel } from '../report/report-model.js';
 import { writeReport } from '../report/write-report.js';
 import { openMediaStore } from '../store/open-media-store.js';
 import { addSharedOptions } from './shared-options.js';
@@ -65,6 +66,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 ? ExitCode.ok : ExitCode.itemsLeft;
+      recordReportRun(catalogPath, resolve(flags.out), code, model);
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({
@@ -91,7 +93,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
               `  files: ${result.files.join(' ')}\n`,
           );
         }
-        process.stdout.write(chainOk ? `event chain intact (${model.chain.events} events)\n` : '');
+        process.stdout.write(chainOk ? `event chain intact (${model.chain.events} events, head ${model.chain.headHash ?? '-'})\n` : '');
       }
       if (!chainOk) {
         process.stderr.write(`fax-sunset: the catalog's event chain is BROKEN at event #${model.chain.brokenAtId ?? '?'}: its history was edited; the report says so\n`);
@@ -106,5 +108,28 @@ async function runReport(flags: ReportFlags): Promise<number> {
     }
   } finally {
     catalog.close();
+  }
+}
+
+/**
+ * The report is itself a run of the history an auditor reads (who produced which report, when,
+ * over which chain head), recorded after the catalog was read, in a short write of its own. A
+ * catalog that cannot be written (a read-only copy handed to an auditor) still gets its report:
+ * the record is skipped with one line on stderr.
+ */
+function recordReportRun(catalogPath: string, outDir: string, code: number, model: ReportModel): void {
+  try {
+    const catalog = openCatalog(catalogPath);
+    try {
+      const runId = catalog.startRun('report', { outDir });
+      catalog.finishRun(runId, code, {
+        faxes: model.totals.faxes, archived: model.totals.archived, coverage: model.verification.coverage,
+        chainIntact: model.chain.intact, chainEvents: model.chain.events, chainHead: model.chain.headHash,
+      });
+    } finally {
+      catalog.close();
+    }
+  } catch (error) {
+    process.stderr.write(`fax-sunset: warning: the report was written but its run could not be recorded in the catalog: ${describeError(error)}\n`);
   }
 }

@@ -6,6 +6,7 @@
  * events; this file only renders them.
  */
 import { ProgressLine } from './progress-line.js';
+import { humanBytes } from '../report/bagit-manifests.js';
 import type { FaxResult } from '../pipeline/archive-fax.js';
 import type { ArchiveObserver, ArchivePhase, DeletionResult } from '../pipeline/archive-observer.js';
 
@@ -35,15 +36,12 @@ function jsonLine(value: Record<string, unknown>, stream: NodeJS.WritableStream 
   stream.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
 }
 
+/**
+ * Decimal units (1 MB = 1,000,000 bytes), as the report and bag-info.txt print them: one base for
+ * every figure a person compares (issue 17: the CLI said 84.9 MB where the report said 89.3 MB).
+ */
 export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  return humanBytes(bytes);
 }
 
 export function createRunOutput(mode: OutputMode): RunOutput {
@@ -106,7 +104,7 @@ function humanOutput(quiet: boolean): RunOutput {
       if (result.outcome === 'failed' || result.outcome === 'lost') {
         say(`${result.outcome.toUpperCase()} ${result.sid}: ${result.error ?? 'gone from Twilio before it was archived'}`);
       }
-      bar?.advance(1, `${formatBytes(bytes)} stored`);
+      bar?.advance(1, `${formatBytes(bytes)} media stored`);
     },
     deletion(result) {
       if (result.outcome === 'failed') say(`DELETE FAILED ${result.sid}: ${result.error ?? ''}`);

@@ -19,6 +19,8 @@ export interface HtmlReportContext {
   /** Files in the report folder, for the footer. */
   files: readonly string[];
   softwareAgent: string;
+  /** Each account's per-fax CSV in the report folder (a relative path), for the per-fax lookup. */
+  accountFiles?: ReadonlyMap<string, string>;
 }
 
 const STATE_COLORS: Record<FaxState, string> = {
@@ -60,7 +62,9 @@ const EXCEPTION_TITLES: Record<ExceptionKind, { title: string; why: string }> = 
 
 export function renderReportHtml(model: ReportModel, context: HtmlReportContext): string {
   const t = model.totals;
-  const exceptionsTotal = model.exceptions.failed.total + model.exceptions.lost.total + model.exceptions['at-risk'].total + model.exceptions.unverified.total;
+  // Faxes, each once: a failed fax close to pruning is in two lists but is one fax (issue 17).
+  const exceptionsTotal = t.faxesWithExceptions;
+  const e = model.exceptions;
   const title = `Fax archive compliance report${model.organization ? ` — ${model.organization}` : ''}`;
   return `<!doctype html>
 <html lang="en">
@@ -82,6 +86,8 @@ export function renderReportHtml(model: ReportModel, context: HtmlReportContext)
     <dt>Generated</dt><dd>${esc(formatTime(model.generatedAt))}</dd>
     <dt>Catalog</dt><dd>${esc(model.catalogPath ?? '—')}</dd>
     <dt>Accounts</dt><dd>${model.byAccount.length.toLocaleString('en-US')}</dd>
+    <dt>Period</dt><dd id="period">${esc(periodText(model))}</dd>
+    <dt>Chain head</dt><dd id="chain-head"><code>${esc(model.chain.headHash ?? '—')}</code></dd>
   </dl>
 </header>
 <main>
@@ -90,9 +96,9 @@ ${chainBanner(model)}
   ${card('Faxes in catalog', compactNumber(t.faxes), `${t.pages.toLocaleString('en-US')} pages`, 'neutral', 'total-faxes', t.faxes)}
   ${card('Archived', compactNumber(t.archived), `${percent(t.archived, t.faxes)} of all faxes`, t.archived === t.faxes - model.byState.lost ? 'good' : 'warn', 'total-archived', t.archived)}
   ${card('Verification coverage', percent(model.verification.faxesProven, model.verification.faxesNeedingProof, 1), `${model.verification.faxesProven.toLocaleString('en-US')} of ${model.verification.faxesNeedingProof.toLocaleString('en-US')} faxes proven`, model.verification.coverage >= 1 ? 'good' : 'warn', 'coverage', model.verification.faxesProven)}
-  ${card('Archived bytes', humanBytes(t.archivedBytes), `${t.archivedObjects.toLocaleString('en-US')} objects (media + sidecars)`, 'neutral', 'archived-bytes', t.archivedBytes)}
+  ${card('Archived bytes', humanBytes(t.archivedBytes), `${t.archivedObjects.toLocaleString('en-US')} objects: ${humanBytes(t.archivedMediaBytes)} media + ${humanBytes(t.archivedBytes - t.archivedMediaBytes)} metadata sidecars (1 MB = 1,000,000 bytes)`, 'neutral', 'archived-bytes', t.archivedBytes)}
   ${card('Deleted from Twilio', compactNumber(t.deletedFromTwilio), `${model.deletions.withRequestId.toLocaleString('en-US')} with Twilio request id`, 'neutral', 'deleted', t.deletedFromTwilio)}
-  ${card('Exceptions', compactNumber(exceptionsTotal), `${model.exceptions['at-risk'].total} at risk · ${model.exceptions.lost.total} lost · ${model.exceptions.failed.total} failed`, exceptionsTotal === 0 ? 'good' : 'bad', 'exceptions', exceptionsTotal)}
+  ${card('Faxes with exceptions', compactNumber(exceptionsTotal), `${e['at-risk'].total} at risk · ${e.lost.total} lost · ${e.failed.total} failed · ${e.unverified.total} not yet proven (one fax may be in two lists)`, exceptionsTotal === 0 ? 'good' : 'bad', 'exceptions', exceptionsTotal)}
 </section>
 
 <section class="panel wide">
@@ -125,13 +131,13 @@ ${chainBanner(model)}
   ${exceptionsSection(model)}
 </section>
 
-<section class="panel wide">
-  <h2>Accounts</h2>
-  ${accountsTable(model)}
+<section class="panel wide" id="accounts">
+  <h2>Accounts <span class="hint">each fax by sid: its account's CSV (open it, search for the sid), or faxes.csv for all</span></h2>
+  ${accountsTable(model, context.accountFiles)}
 </section>
 
 <section class="panel wide">
-  <h2>Run history <span class="hint">newest first</span></h2>
+  <h2>Run history <span class="hint">newest first; every kind of run (archive, sync, verify, report, numbers, serve), with who ran it where</span></h2>
   ${runsTable(model.runs)}
 </section>
 
@@ -151,7 +157,9 @@ ${chainBanner(model)}
 
 function chainBanner(model: ReportModel): string {
   if (model.chain.intact) {
-    return `<div class="banner good" id="chain-status" data-intact="true"><strong>Event log intact.</strong> All ${model.chain.events.toLocaleString('en-US')} catalog events hash-chain correctly (each carries the SHA-256 of the one before): nothing in the history was edited or removed.</div>`;
+    return `<div class="banner good" id="chain-status" data-intact="true"><strong>Event log intact.</strong> All ${model.chain.events.toLocaleString('en-US')} catalog events hash-chain correctly (each carries the SHA-256 of the one before): nothing in the history was edited or removed.${
+      model.chain.headHash ? ` The newest event's hash is <code class="hash">${esc(model.chain.headHash)}</code>: record it somewhere this catalog cannot change (a ticket, an email, a WORM bucket), and a later history that does not contain it was rewritten.` : ''
+    }</div>`;
   }
   return `<div class="banner bad" id="chain-status" data-intact="false"><strong>Event log BROKEN${model.chain.brokenAtId !== null ? ` at event #${model.chain.brokenAtId}` : ''}.</strong> The catalog's hash chain does not verify: its history was edited after it was written. Treat this catalog as tampered and compare it with a backup.</div>`;
 }
@@ -253,16 +261,17 @@ function exceptionTable(kind: ExceptionKind, list: ExceptionList): string {
   <div class="scroll"><table><thead><tr><th>Fax</th><th>Account</th><th>Created</th><th>State</th>${kind === 'at-risk' ? '<th class="num">Days to pruning</th>' : ''}<th class="num">Attempts</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table></div>${more}</details>`;
 }
 
-function accountsTable(model: ReportModel): string {
+function accountsTable(model: ReportModel, files?: ReadonlyMap<string, string>): string {
   const shown = model.byAccount.slice(0, 200);
   const rows = shown
-    .map(
-      (a) =>
-        `<tr><td><code>${esc(a.accountSid)}</code></td><td class="num">${a.faxes.toLocaleString('en-US')}</td><td class="num">${a.archived.toLocaleString('en-US')}</td><td class="num">${percent(a.archived, a.faxes)}</td><td class="num">${a.deleted.toLocaleString('en-US')}</td><td class="num">${esc(humanBytes(a.bytes))}</td></tr>`,
-    )
+    .map((a) => {
+      const file = files?.get(a.accountSid);
+      const link = file ? `<a href="${esc(file)}" download>${esc(file)}</a>` : '<a href="faxes.csv">faxes.csv</a>';
+      return `<tr><td><code>${esc(a.accountSid)}</code></td><td class="num">${a.faxes.toLocaleString('en-US')}</td><td class="num">${a.archived.toLocaleString('en-US')}</td><td class="num">${percent(a.archived, a.faxes)}</td><td class="num">${a.deleted.toLocaleString('en-US')}</td><td class="num">${esc(humanBytes(a.bytes))}</td><td>${link}</td></tr>`;
+    })
     .join('');
   const more = model.byAccount.length > shown.length ? `<p class="note">Showing the ${shown.length} largest of ${model.byAccount.length} accounts; summary.json lists them all.</p>` : '';
-  return `<div class="scroll"><table><thead><tr><th>Account</th><th class="num">Faxes</th><th class="num">Archived</th><th class="num">Share</th><th class="num">Deleted from Twilio</th><th class="num">Bytes</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
+  return `<div class="scroll"><table><thead><tr><th>Account</th><th class="num">Faxes</th><th class="num">Archived</th><th class="num">Share</th><th class="num">Deleted from Twilio</th><th class="num">Bytes</th><th>Every fax (CSV)</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
 }
 
 function runsTable(runs: readonly RunRecord[]): string {
@@ -272,10 +281,23 @@ function runsTable(runs: readonly RunRecord[]): string {
       const exit = run.exitCode;
       const tone = exit === null ? 'warn' : exit === 0 ? 'ok' : 'bad';
       const outcome = exit === null ? 'unfinished' : `exit ${exit}`;
-      return `<tr><td class="num">${run.id}</td><td>${esc(run.kind)}</td><td>${esc(formatTime(run.startedAt))}</td><td>${esc(duration(run.startedAt, run.finishedAt))}</td><td><span class="pill ${tone}">${esc(outcome)}</span></td><td class="small">${esc(summarize(run.summary))}</td></tr>`;
+      return `<tr><td class="num">${run.id}</td><td>${esc(run.kind)}</td><td>${esc(formatTime(run.startedAt))}</td><td>${esc(duration(run.startedAt, run.finishedAt))}</td><td class="who">${esc(ranBy(run))}</td><td><span class="pill ${tone}">${esc(outcome)}</span></td><td class="small">${esc(summarize(run.summary))}</td></tr>`;
     })
     .join('');
-  return `<div class="scroll"><table><thead><tr><th class="num">#</th><th>Kind</th><th>Started (UTC)</th><th>Took</th><th>Outcome</th><th>Summary</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `<div class="scroll"><table><thead><tr><th class="num">#</th><th>Kind</th><th>Started (UTC)</th><th>Took</th><th>By (user@host)</th><th>Outcome</th><th>Summary</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/** `user@host` from the run's options (recorded at its start), or — for runs older than that record. */
+function ranBy(run: RunRecord): string {
+  const who = run.options.ranBy as { user?: unknown; host?: unknown } | undefined;
+  if (!who || typeof who !== 'object') return '—';
+  return `${typeof who.user === 'string' ? who.user : '?'}@${typeof who.host === 'string' ? who.host : '?'}`;
+}
+
+/** "2021-06-03 – 2021-11-30 (created, UTC)". */
+function periodText(model: ReportModel): string {
+  if (!model.period.earliest || !model.period.latest) return '—';
+  return `${formatDate(model.period.earliest)} – ${formatDate(model.period.latest)} (created, UTC)`;
 }
 
 function summarize(summary: Record<string, unknown> | null): string {
@@ -431,7 +453,8 @@ main{max-width:1120px;margin:0 auto;padding:20px 24px 8px}
 .panel{background:#fff;border:1px solid var(--line);border-radius:12px;padding:16px 18px;margin-bottom:18px}
 .panel h2{font-size:16px;margin:0 0 10px}
 .hint{font-weight:400;color:var(--muted);font-size:12px;margin-left:6px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:0 18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(460px,100%),1fr));gap:0 18px}
+.grid>*{min-width:0}
 svg.chart{width:100%;height:auto;display:block}
 svg.donut{width:180px;flex:none}
 .split{display:flex;gap:16px;align-items:center;flex-wrap:wrap}.split>div{flex:1;min-width:220px}
@@ -458,5 +481,8 @@ pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:10px 14px;overflo
 pre code{font-size:12.5px}
 footer{max-width:1120px;margin:0 auto;padding:4px 24px 30px;color:var(--muted);font-size:12px}
 footer code{background:#eef2f7;border-radius:4px;padding:0 4px}
-@media print{body{background:#fff}.panel,.card{break-inside:avoid}.scroll{max-height:none;overflow:visible}header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+code.hash,#chain-head code{overflow-wrap:anywhere;word-break:break-all}
+td.who{white-space:nowrap;font-size:12px}
+@media (max-width:640px){header.top{padding:18px 16px 14px}header.top h1{font-size:21px}main{padding:12px 10px 4px}.panel{padding:12px 12px;border-radius:10px}.card .value{font-size:24px}.cards{grid-template-columns:repeat(2,minmax(0,1fr))}dl.meta{grid-template-columns:auto minmax(0,1fr)}footer{padding:4px 12px 24px;overflow-wrap:anywhere}}
+@media print{body{background:#fff;font-size:11pt}main,footer{max-width:none;padding:0}.panel,.card,tr{break-inside:avoid}.scroll{max-height:none;overflow:visible;border:0}header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}a{color:inherit;text-decoration:none}pre{white-space:pre-wrap}.grid{display:block}}
 `;

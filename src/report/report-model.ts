@@ -71,10 +71,19 @@ export interface ReportModel {
     pages: number;
     /** stored objects of archived faxes (media + sidecars): what the manifests list */
     archivedObjects: number;
-    /** bytes of those objects */
+    /** bytes of those objects (media + sidecars) */
     archivedBytes: number;
+    /** of which media (the fax documents themselves); the rest are the metadata sidecars */
+    archivedMediaBytes: number;
     deletedFromTwilio: number;
+    /**
+     * Faxes in at least one exception list, each counted once (a failed fax close to pruning is
+     * both failed and at risk: one fax, issue 17).
+     */
+    faxesWithExceptions: number;
   };
+  /** The period the catalog's faxes were created in (Twilio's date_created, UTC), null when empty. */
+  period: { earliest: string | null; latest: string | null };
   byState: Record<FaxState, number>;
   /** Twilio's own status (delivered, received, failed, no-answer, ...), `unknown` when absent. */
   byStatus: Record<string, number>;
@@ -104,7 +113,8 @@ export interface ReportModel {
   };
   exceptions: Record<ExceptionKind, ExceptionList>;
   runs: RunRecord[];
-  chain: { intact: boolean; brokenAtId: number | null; events: number };
+  /** `headHash`: the newest event's hash (null when empty or broken): anchor it elsewhere. */
+  chain: { intact: boolean; brokenAtId: number | null; events: number; headHash: string | null };
 }
 
 export interface ReportContext {
@@ -120,7 +130,7 @@ export interface ReportContext {
 
 export interface ReportFinish {
   runs: readonly RunRecord[];
-  chain: { intact: boolean; brokenAtId: number | null; events: number };
+  chain: { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
 }
 
 /** Whether a fax not yet archived is within the at-risk window before Twilio prunes it. */
@@ -178,7 +188,11 @@ export class ReportAccumulator {
   private pages = 0;
   private archivedObjects = 0;
   private archivedBytes = 0;
+  private archivedMediaBytes = 0;
   private deletedFromTwilio = 0;
+  private faxesWithExceptions = 0;
+  private earliest: { at: number; text: string } | null = null;
+  private latest: { at: number; text: string } | null = null;
   private readonly byState = Object.fromEntries(FAX_STATES.map((s) => [s, 0])) as Record<FaxState, number>;
   private readonly byStatus = new Map<string, number>();
   private readonly byAccount = new Map<string, AccountCount>();
@@ -225,6 +239,7 @@ export class ReportAccumulator {
       if (isArchived) {
         this.archivedObjects += 1;
         faxBytes += object.size;
+        if (object.kind === 'media') this.archivedMediaBytes += object.size;
       }
     }
     if (isArchived) {
@@ -250,8 +265,14 @@ export class ReportAccumulator {
     monthCount.bytes += faxBytes;
     this.byMonth.set(month, monthCount);
 
+    const created = parseTime(fax.dateCreated);
+    if (created !== null) {
+      if (this.earliest === null || created < this.earliest.at) this.earliest = { at: created, text: new Date(created).toISOString() };
+      if (this.latest === null || created > this.latest.at) this.latest = { at: created, text: new Date(created).toISOString() };
+    }
+
     this.addDeletion(fax);
-    this.addExceptions(fax, media);
+    if (this.addExceptions(fax, media)) this.faxesWithExceptions += 1;
   }
 
   private addDeletion(fax: FaxRow): void {
@@ -269,7 +290,8 @@ export class ReportAccumulator {
     this.deletionsByMonth.set(month, (this.deletionsByMonth.get(month) ?? 0) + 1);
   }
 
-  private addExceptions(fax: FaxRow, media: boolean): void {
+  /** Files the fax under every exception that applies; true when it is in any. */
+  private addExceptions(fax: FaxRow, media: boolean): boolean {
     const item = (reason: string | null, daysLeft: number | null = null) => (): ExceptionItem => ({
       sid: fax.sid,
       accountSid: fax.accountSid,
@@ -279,14 +301,24 @@ export class ReportAccumulator {
       reason: reason === null ? null : redactSecrets(reason, this.context.knownSecrets ?? []),
       daysUntilPruned: daysLeft,
     });
-    if (fax.state === 'failed') this.exceptions.failed.push(item(fax.lastError));
-    if (fax.state === 'lost') this.exceptions.lost.push(item(fax.lastError ?? 'gone from Twilio before it was archived'));
+    let any = false;
+    if (fax.state === 'failed') {
+      this.exceptions.failed.push(item(fax.lastError));
+      any = true;
+    }
+    if (fax.state === 'lost') {
+      this.exceptions.lost.push(item(fax.lastError ?? 'gone from Twilio before it was archived'));
+      any = true;
+    }
     if (fax.state === 'listed' || fax.state === 'fetched' || fax.state === 'stored') {
       this.exceptions.unverified.push(item(unverifiedReason(fax.state, media)));
+      any = true;
     }
     if (isAtRisk(fax, this.now)) {
       this.exceptions['at-risk'].push(item(fax.lastError ?? `not archived (${fax.state})`, daysUntilPruned(fax.dateCreated, this.now)));
+      any = true;
     }
+    return any;
   }
 
   finish(extra: ReportFinish): ReportModel {
@@ -303,8 +335,11 @@ export class ReportAccumulator {
         pages: this.pages,
         archivedObjects: this.archivedObjects,
         archivedBytes: this.archivedBytes,
+        archivedMediaBytes: this.archivedMediaBytes,
         deletedFromTwilio: this.deletedFromTwilio,
+        faxesWithExceptions: this.faxesWithExceptions,
       },
+      period: { earliest: this.earliest?.text ?? null, latest: this.latest?.text ?? null },
       byState: { ...this.byState },
       byStatus: Object.fromEntries([...this.byStatus.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
       byAccount: [...this.byAccount.values()].sort((a, b) => b.faxes - a.faxes || a.accountSid.localeCompare(b.accountSid)),
@@ -333,7 +368,7 @@ export class ReportAccumulator {
         'at-risk': this.exceptions['at-risk'].toJSON(),
       },
       runs: [...extra.runs],
-      chain: { ...extra.chain },
+      chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },
     };
   }
 }

@@ -37,13 +37,14 @@ import { renderSummaryJson } from './render-summary-json.js';
 import { hashFile, ReportFolder } from './report-folder.js';
 import { ReportAccumulator, type ReportModel } from './report-model.js';
 import { ConfigurationError } from '../errors.js';
+import { ACCOUNTS_DIR, AccountCsvFiles } from './account-csv-files.js';
 
 export const REPORT_HTML = 'report.html';
 export const SUMMARY_JSON = 'summary.json';
 export const FAXES_CSV = 'faxes.csv';
 
 /** Every name a report may put in --out: what a later report replaces or removes. */
-const ALL_OUTPUTS = [PAYLOAD_DIR, FETCH_TXT, FAXES_CSV, SUMMARY_JSON, REPORT_HTML, BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, TAGMANIFEST_SHA256];
+const ALL_OUTPUTS = [PAYLOAD_DIR, ACCOUNTS_DIR, FETCH_TXT, FAXES_CSV, SUMMARY_JSON, REPORT_HTML, BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, TAGMANIFEST_SHA256];
 
 export interface WriteReportOptions {
   catalog: Catalog;
@@ -122,6 +123,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     const fetch = options.bag ? null : new LineFile(folder.staged(FETCH_TXT));
     const payloadRoot = folder.staged(PAYLOAD_DIR);
     if (options.bag) mkdirSync(payloadRoot, { recursive: true, mode: 0o700 });
+    const accountCsv = new AccountCsvFiles(folder.stagingDir);
     const madeDirs = new Set<string>();
     const missing: string[] = [];
     let missingTotal = 0;
@@ -132,6 +134,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     try {
       for (const fax of options.catalog.iterateFaxes()) {
         accumulator.add(fax);
+        accountCsv.add(fax);
         options.onFax?.();
         if (!ARCHIVED_STATES.includes(fax.state)) continue;
         for (const object of archivedObjects(fax)) {
@@ -155,6 +158,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
       fetch?.close();
     }
 
+    const accountFiles = accountCsv.finish();
     const model = accumulator.finish({ runs: options.catalog.listRuns(options.runLimit ?? 50), chain: options.catalog.checkEventChain() });
     const oxum = payloadOxum(bytes, count);
 
@@ -175,11 +179,15 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
       }),
     );
 
-    const tagFiles = [BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, ...(options.bag ? [] : [FETCH_TXT]), FAXES_CSV, SUMMARY_JSON, REPORT_HTML];
-    const files = [...tagFiles, TAGMANIFEST_SHA256];
+    const accountCsvs = [...accountFiles.values()].sort();
+    const tagFiles = [BAGIT_TXT, BAG_INFO_TXT, MANIFEST_SHA256, ...(options.bag ? [] : [FETCH_TXT]), FAXES_CSV, ...accountCsvs, SUMMARY_JSON, REPORT_HTML];
+    const files = [...tagFiles.filter((name) => !name.startsWith(`${ACCOUNTS_DIR}/`)), ...(accountCsvs.length > 0 ? [ACCOUNTS_DIR] : []), TAGMANIFEST_SHA256];
     await writeFile(
       folder.staged(REPORT_HTML),
-      renderReportHtml(model, { bag: !!options.bag, sample, files: options.bag ? [PAYLOAD_DIR + '/', ...files] : files, softwareAgent }),
+      renderReportHtml(model, {
+        bag: !!options.bag, sample, softwareAgent, accountFiles,
+        files: [...(options.bag ? [PAYLOAD_DIR + '/'] : []), ...files.map((name) => (name === ACCOUNTS_DIR ? `${ACCOUNTS_DIR}/` : name))],
+      }),
     );
 
     let tagManifest = '';
