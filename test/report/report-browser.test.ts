@@ -91,4 +91,35 @@ describe('report.html in Chromium', () => {
       await browser.close();
     }
   });
+
+  it.skipIf(!hasChromium)('at 390 px (a phone) nothing spills off the screen; printed, the tables are whole (issue 17)', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+      await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
+      const layout = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+        // Every panel, card and banner inside the screen (tables may scroll inside their own box).
+        outside: [...document.querySelectorAll('.panel, .card, .banner, header.top, footer')]
+          .map((el) => ({ cls: el.className, right: el.getBoundingClientRect().right }))
+          .filter((box) => box.right > document.documentElement.clientWidth + 0.5),
+      }));
+      expect(layout.clientWidth).toBe(390);
+      expect(layout.outside).toEqual([]);
+      expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
+      const artifacts = resolve('test-artifacts');
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'report-390px.png'), fullPage: true });
+
+      await page.emulateMedia({ media: 'print' });
+      const printed = await page.evaluate(() => [...document.querySelectorAll('.scroll')].map((el) => getComputedStyle(el).overflowY));
+      expect(printed.length).toBeGreaterThan(0);
+      expect(new Set(printed)).toEqual(new Set(['visible']));
+      const pdf = await page.pdf({ path: join(artifacts, 'report.pdf'), format: 'A4' });
+      expect(pdf.length).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+    }
+  });
 });
