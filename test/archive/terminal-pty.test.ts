@@ -6,12 +6,12 @@
  * by the summary, each phase's bar with its counts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cleanEnv, cliArgv } from '../support/cli-process.js';
+import { cleanEnv, cliArgv, REPO } from '../support/cli-process.js';
 import { TerminalScreen } from '../support/terminal-screen.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -28,8 +28,8 @@ interface PtyRun {
  * Runs `fax-sunset <args>` on a pseudo-terminal of 80 x 24. `onOutput` sees everything written so
  * far and may type into the terminal (e.g. Ctrl-C).
  */
-function runInPty(args: string[], env: Record<string, string>, cwd: string, onOutput?: (bytes: string, type: (keys: string) => void) => void): Promise<PtyRun> {
-  const command = `stty cols 80 rows 24; exec ${cliArgv(args).map(quote).join(' ')}`;
+function runInPty(args: string[], env: Record<string, string>, cwd: string, onOutput?: (bytes: string, type: (keys: string) => void) => void, argv = cliArgv(args)): Promise<PtyRun> {
+  const command = `stty cols 80 rows 24; exec ${argv.map(quote).join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let bytes = '';
@@ -129,4 +129,23 @@ describe.skipIf(!hasScript)('the terminal after a run (a pseudo-terminal, 80 col
     expect(screen.cursorVisible).toBe(true);
     expect(screen.wrap).toBe(true);
   }, 90_000);
+
+  it('a signal nobody else handles (verify, report) restores the terminal, then ends the process as that signal would', async () => {
+    const script = join(dir, 'bar-then-sigint.mts');
+    writeFileSync(script, [
+      `import { ProgressLine } from ${JSON.stringify(join(REPO, 'src', 'commands', 'progress-line.ts'))};`,
+      `const line = new ProgressLine(process.stderr);`,
+      `line.start('verify', 100);`,
+      `line.advance(10);`,
+      `setTimeout(() => process.kill(process.pid, 'SIGINT'), 100);`,
+      `setTimeout(() => { console.log('not killed'); process.exit(0); }, 5000);`,
+    ].join('\n'));
+    const run = await runInPty([], {}, dir, undefined, [process.execPath, '--import', join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs'), script]);
+    expect(run.bytes).not.toContain('not killed');
+    expect(run.code).not.toBe(0);
+    const screen = new TerminalScreen(80).feed(run.bytes);
+    expect(screen.cursorVisible).toBe(true);
+    expect(screen.wrap).toBe(true);
+    expect(screen.lines().some((row) => row.startsWith('verify'))).toBe(true);
+  }, 60_000);
 });
