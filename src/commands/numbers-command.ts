@@ -33,6 +33,10 @@ const CONFIRMATION_HELP =
   'without a terminal (cron, CI) or with --json, --yes is required. --dry-run never asks and changes nothing.\n' +
   'Exit codes: 0 all done; 1 numbers left (failed, skipped as stale, not run); 2 bad usage, plan refused or credentials; 3 catalog locked.';
 
+const PLAN_HASH_HELP =
+  '\nThe plan\'s hash: the SHA-256 of plan.json itself, shown in plan.md and printed by `sha256sum plan.json`. ' +
+  'With --yes or without a terminal, --expect-sha256 is required; at a terminal without it, the prompt shows the hash to confirm.\n';
+
 export function numbersCommand(): Command {
   const numbers = new Command('numbers')
     .description('Move fax numbers back to voice: a reviewable plan, applied with a dry run, a stale check and a rollback file')
@@ -71,7 +75,8 @@ function applyCommand(): Command {
     .option('--out <dir>', 'folder for rollback.json (default: the plan\'s folder)')
     .option('-y, --yes', 'change numbers without asking')
     .exitOverride()
-    .addHelpText('after', CONFIRMATION_HELP);
+    .addHelpText('after', CONFIRMATION_HELP)
+    .addHelpText('after', PLAN_HASH_HELP);
   addSharedOptions(command, ['catalog', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   command.action(async (planPath: string, flags: Flags) => {
     process.exitCode = await applyAction(planPath, flags);

@@ -97,13 +97,13 @@ describe('report.html in Chromium', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
       await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
-      const layout = await page.evaluate(() => ({
-        scrollWidth: document.documentElement.scrollWidth,
-        clientWidth: document.documentElement.clientWidth,
+      const layout = await page.locator('html').evaluate((root) => ({
+        scrollWidth: root.scrollWidth,
+        clientWidth: root.clientWidth,
         // Every panel, card and banner inside the screen (tables may scroll inside their own box).
-        outside: [...document.querySelectorAll('.panel, .card, .banner, header.top, footer')]
+        outside: [...root.querySelectorAll('.panel, .card, .banner, header.top, footer')]
           .map((el) => ({ cls: el.className, right: el.getBoundingClientRect().right }))
-          .filter((box) => box.right > document.documentElement.clientWidth + 0.5),
+          .filter((box) => box.right > root.clientWidth + 0.5),
       }));
       expect(layout.clientWidth).toBe(390);
       expect(layout.outside).toEqual([]);
@@ -113,7 +113,7 @@ describe('report.html in Chromium', () => {
       await page.screenshot({ path: join(artifacts, 'report-390px.png'), fullPage: true });
 
       await page.emulateMedia({ media: 'print' });
-      const printed = await page.evaluate(() => [...document.querySelectorAll('.scroll')].map((el) => getComputedStyle(el).overflowY));
+      const printed = await page.locator('.scroll').evaluateAll((boxes) => boxes.map((el) => el.ownerDocument.defaultView!.getComputedStyle(el).overflowY));
       expect(printed.length).toBeGreaterThan(0);
       expect(new Set(printed)).toEqual(new Set(['visible']));
       const pdf = await page.pdf({ path: join(artifacts, 'report.pdf'), format: 'A4' });
