@@ -24,6 +24,7 @@ import { writeReport } from '../../src/report/write-report.js';
 import { createTwilioGateway } from '../../src/twilio/helper-library-twilio-gateway.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startRewritingProxy } from '../archive/archive-cli.js';
+import { startPeriodicListing } from '../../src/webhook/periodic-listing.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -100,6 +101,22 @@ class World {
   }
 }
 
+/** An archive whose listing fails on its third page (a 400 is not retried): 20 faxes listed, the sweep unfinished. */
+async function archiveStoppedAtThirdPage(world: World): Promise<void> {
+  let listPages = 0;
+  const proxy = await startRewritingProxy(world.emu.url, (body, request) => {
+    if (request.method === 'GET' && request.path.startsWith('/v1/Faxes?') && request.path.includes('PageSize=10') && ++listPages === 3) {
+      return { status: 400, body: JSON.stringify({ code: 20001, message: 'Invalid PageToken', status: 400 }) };
+    }
+    return body;
+  });
+  try {
+    await expect(world.run('archive', {}, proxy.url)).rejects.toThrow(/400/);
+  } finally {
+    await proxy.close();
+  }
+}
+
 describe('a listing stopped half-way', () => {
   let emu: TestEmulator;
   beforeEach(async () => {
@@ -111,19 +128,7 @@ describe('a listing stopped half-way', () => {
     const world = new World(emu);
     const all = new Set(emu.emulator.faxes().map((f) => String(f.sid)));
     expect(all.size).toBe(60);
-    // The third page of the listing fails (a 400 is not retried): the archive stops with 20 of 60 listed.
-    let listPages = 0;
-    const proxy = await startRewritingProxy(emu.url, (body, request) => {
-      if (request.method === 'GET' && request.path.startsWith('/v1/Faxes?') && request.path.includes('PageSize=10') && ++listPages === 3) {
-        return { status: 400, body: JSON.stringify({ code: 20001, message: 'Invalid PageToken', status: 400 }) };
-      }
-      return body;
-    });
-    try {
-      await expect(world.run('archive', {}, proxy.url)).rejects.toThrow(/400/);
-    } finally {
-      await proxy.close();
-    }
+    await archiveStoppedAtThirdPage(world);
     expect(catalogSids(world.catalogPath).size).toBe(20);
     const [stopped] = sweeps(world.catalogPath);
     expect(stopped).toMatchObject({ completed_at: null, range_after: null, range_on_or_before: null });
@@ -147,6 +152,44 @@ describe('a listing stopped half-way', () => {
     // The coverage ends at the killed archive's own start (Twilio's clock), not at the newest fax.
     const upTo = Date.parse(String(sync.summary.listing[0]!.listedCompletelyUpTo));
     expect(upTo).toBeGreaterThanOrEqual(Date.parse(after[after.length - 1]!.started_at));
+  });
+});
+
+describe('serve --sync-every', () => {
+  it('its periodic listing resumes an unfinished sweep as sync does', async () => {
+    const emu = await startTestEmulator({ faxes: 30, accounts: 0, seed: 1106 });
+    try {
+      const world = new World(emu);
+      await archiveStoppedAtThirdPage(world);
+      const [stopped] = sweeps(world.catalogPath);
+      expect(stopped!.completed_at).toBeNull();
+      const gateway = createTwilioGateway({
+        credentials: { accountSid: emu.accountSid, username: emu.accountSid, password: emu.authToken }, baseUrl: emu.url,
+      });
+      const catalog = openCatalog(world.catalogPath);
+      const logged: Array<{ event: string; fields: Record<string, unknown> }> = [];
+      const listing = startPeriodicListing({
+        catalog, accounts: async () => new Map([[emu.accountSid, gateway]]), intervalMs: 3_600_000, lookbackMs: 48 * HOUR_MS,
+        fullListingEveryMs: 7 * DAY_MS, runId: null, onRecorded: () => {}, knownSecrets: () => [],
+        log: { write: (_level, event, fields = {}) => void logged.push({ event, fields }) },
+      });
+      try {
+        for (let i = 0; i < 200 && listing.status().lastListingAt === null && listing.status().lastError === null; i++) await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await listing.stop();
+        catalog.close();
+      }
+      expect(listing.status().lastError).toBeNull();
+      const all = emu.emulator.faxes().map((f) => String(f.sid));
+      const listed = catalogSids(world.catalogPath);
+      expect(all.filter((sid) => !listed.has(sid))).toEqual([]);
+      const after = sweeps(world.catalogPath);
+      expect(after[0]).toMatchObject({ id: stopped!.id, absorbed_by: null });
+      expect(after.every((s) => s.completed_at !== null)).toBe(true);
+      expect(logged.find((l) => l.event === 'listing-done')?.fields).toMatchObject({ incompleteAccounts: 0 });
+    } finally {
+      await emu.close();
+    }
   });
 });
 
