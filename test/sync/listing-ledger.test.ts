@@ -17,7 +17,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { parseDateFlag } from '../../src/commands/archive-command.js';
+import { archiveCommand, parseDateFlag, syncCommand } from '../../src/commands/archive-command.js';
+import { parseFullListingEvery } from '../../src/commands/full-listing-option.js';
+import { UsageError } from '../../src/errors.js';
 import { exitCodeForSummary, runArchive, type ArchiveOptions, type ArchiveResult, type ArchiveSummary } from '../../src/pipeline/archive-run.js';
 import { FsMediaStore } from '../../src/store/fs-media-store.js';
 import { writeReport } from '../../src/report/write-report.js';
@@ -335,6 +337,25 @@ describe('date-only bounds', () => {
     for (const sid of inside) expect(listed.has(sid), sid).toBe(true);
     for (const sid of outside) expect(listed.has(sid), sid).toBe(false);
     expect(result.summary.listing[0]).toMatchObject({ complete: true, from: '2021-11-29T00:00:00.000Z' });
+  });
+});
+
+describe('date and schedule flags', () => {
+  it('parse a whole UTC day per bound, refuse impossible dates, and say so in --help', () => {
+    expect(parseDateFlag('2021-11-29', '--since')!.toISOString()).toBe('2021-11-29T00:00:00.000Z');
+    expect(parseDateFlag('2021-11-29', '--until', 'end')!.toISOString()).toBe('2021-11-29T23:59:59.000Z');
+    expect(parseDateFlag('2021-11-29T22:53:00Z', '--until', 'end')!.toISOString()).toBe('2021-11-29T22:53:00.000Z');
+    expect(() => parseDateFlag('2021-02-30', '--since')).toThrow(UsageError);
+    for (const command of [archiveCommand(), syncCommand()]) expect(command.helpInformation().replace(/\s+/g, ' ')).toContain('whole UTC day, inclusive');
+    expect(syncCommand().helpInformation()).toContain('--full-listing-every');
+  });
+
+  it('--full-listing-every takes 7d, 36h, 90m or never', () => {
+    expect(parseFullListingEvery(undefined)).toBe(7 * DAY_MS);
+    expect(parseFullListingEvery('36h')).toBe(36 * HOUR_MS);
+    expect(parseFullListingEvery('90m')).toBe(90 * 60_000);
+    expect(parseFullListingEvery('never')).toBeUndefined();
+    expect(() => parseFullListingEvery('weekly')).toThrow(UsageError);
   });
 });
 
