@@ -52,16 +52,19 @@ export async function listIntoCatalog(
   for (const [accountSid, gateway] of gateways) {
     observer.phase('list', { account: accountSid });
     const twilioNow = (): Date => gateway.clock?.now() ?? new Date();
-    if (!options.dryRun || options.fullListingEveryMs !== undefined) await learnTwilioClock(gateway);
+    if (options.incrementalLookbackMs !== undefined && options.fullListingEveryMs !== undefined) await learnTwilioClock(gateway);
     const floor = rangeAfterFor(options.since);
     const before = catalog.listListingSweeps(accountSid);
-    const first = planOwnSweep(before, options, twilioNow());
     const unfinished = before.filter((sweep) => sweep.completedAt === null);
+    // A dry run records nothing, so a resume would not move its watermark: it lists the whole range
+    // once instead (each fax counted once).
+    const dryRunWhole = options.dryRun === true && unfinished.length > 0;
+    const first = planOwnSweep(before, dryRunWhole ? { since: options.since, until: options.until } : options, twilioNow());
     // A sweep this run lists anyway (an archive's full listing, a due full re-listing) completes the
     // unfinished ones its range holds; every other unfinished sweep is resumed from where it stopped.
     const absorbed = first.fixed ? unfinished.filter((sweep) => rangeHolds(first.range, sweep)) : [];
     for (const sweep of unfinished) {
-      if (absorbed.includes(sweep)) continue;
+      if (absorbed.includes(sweep) || dryRunWhole) continue;
       await runSweep(ctx, counts, accountSid, gateway, { resume: sweep, range: sweep }, options);
     }
     // A range from the watermark is planned again: the resumed sweeps may have moved it.
@@ -73,8 +76,8 @@ export async function listIntoCatalog(
 }
 
 /**
- * The plan and the sweep's start are judged by Twilio's clock: before the first answer of a run it
- * is unknown, so one page of one fax is asked for first (once per run: the clock is shared).
+ * Whether the full re-listing is due is judged by Twilio's clock: before the first answer of a run
+ * it is unknown, so one page of one fax is asked for first (once per run: the clock is shared).
  */
 async function learnTwilioClock(gateway: TwilioGateway): Promise<void> {
   if (!gateway.clock || gateway.clock.skewMs() !== null) return;

@@ -136,6 +136,12 @@ describe('a listing stopped half-way', () => {
     expect(stopped).toMatchObject({ completed_at: null, range_after: null, range_on_or_before: null });
     expect(stopped!.covered_down_to).not.toBeNull();
 
+    // A dry run first: it counts each unlisted fax once, writes nothing, and says the listing is incomplete.
+    const dry = await world.run('sync', { dryRun: true });
+    expect(dry.summary).toMatchObject({ newFaxes: 40, listingIncomplete: 1 });
+    expect(dry.exitCode).toBe(1);
+    expect(sweeps(world.catalogPath)).toEqual([stopped]);
+
     const sync = await world.run('sync');
     const inCatalog = catalogSids(world.catalogPath);
     expect([...all].filter((sid) => !inCatalog.has(sid))).toEqual([]);
