@@ -168,7 +168,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
   const freshMediaUrls = new Map<string, string>();
-  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls }, gateways, options);
+  const dryRunAtRisk = options.dryRun && options.atRiskDays !== undefined
+    ? { days: options.atRiskDays, now: () => deps.retentionNow?.() ?? deps.gateway.clock?.now() ?? now(), found: [] as AtRiskFax[] }
+    : undefined;
+  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls, ...(dryRunAtRisk ? { dryRunAtRisk } : {}) }, gateways, options);
   summary.listed = listing.listed;
   summary.newFaxes = listing.newFaxes;
   summary.updatedFaxes = listing.updatedFaxes;
@@ -187,6 +190,8 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   let atRisk: AtRiskFax[] = [];
   if (options.atRiskDays !== undefined) {
     atRisk = findAtRisk(catalog, gateways.keys(), retentionNow, options.atRiskDays);
+    // A dry run: also the new faxes its listing found (a real run would have recorded them first).
+    if (dryRunAtRisk) atRisk = [...atRisk, ...dryRunAtRisk.found].sort(oldestFirst);
     summary.atRisk = atRisk.length;
     summary.atRiskSids = atRisk.slice(0, AT_RISK_NAMED).map((row) => row.sid);
     if (atRisk.length > 0) observer.warning(atRiskLine(atRisk, retentionNow, options.atRiskDays));
@@ -365,7 +370,11 @@ function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atR
     }
   }
   // Oldest first across accounts: the first to be pruned is the first archived.
-  return out.sort((a, b) => (a.dateCreated ?? '').localeCompare(b.dateCreated ?? '') || a.sid.localeCompare(b.sid));
+  return out.sort(oldestFirst);
+}
+
+function oldestFirst(a: AtRiskFax, b: AtRiskFax): number {
+  return (a.dateCreated ?? '').localeCompare(b.dateCreated ?? '') || a.sid.localeCompare(b.sid);
 }
 
 /** Faxes not yet archived (including failed ones waiting for a retry) over the given accounts. */

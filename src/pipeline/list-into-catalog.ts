@@ -23,6 +23,11 @@ export interface ListingContext {
   runId: number | null;
   /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
   freshMediaUrls?: Map<string, string>;
+  /**
+   * A dry run records nothing, so the catalog cannot say which new faxes are close to the 180-day
+   * pruning: the listing collects them here (by Twilio's clock), and the dry run counts them as a real run would.
+   */
+  dryRunAtRisk?: { days: number; now: () => Date; found: Array<{ sid: string; accountSid: string; dateCreated: string | null }> };
 }
 
 export interface ListingCounts {
@@ -144,7 +149,14 @@ async function runSweep(
       if (low === null || created < low) low = created;
     }
     if (options.dryRun) {
-      for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
+      const atRisk = ctx.dryRunAtRisk;
+      const cutoff = atRisk ? atRisk.now().getTime() - (180 - atRisk.days) * 86_400_000 : Number.NEGATIVE_INFINITY;
+      for (const fax of page) {
+        if (catalog.getFax(fax.sid)) continue;
+        counts.newFaxes++;
+        const created = typeof fax.date_created === 'string' ? Date.parse(fax.date_created) : Number.NaN;
+        if (atRisk && created < cutoff) atRisk.found.push({ sid: fax.sid, accountSid, dateCreated: fax.date_created });
+      }
       continue;
     }
     if (ctx.freshMediaUrls) {
