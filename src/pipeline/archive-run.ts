@@ -337,7 +337,7 @@ export function atRiskLine(atRisk: readonly AtRiskFax[], now: Date, atRiskDays: 
   const left = Number.isFinite(created) ? Math.floor((created + TWILIO_RETENTION_DAYS * 86_400_000 - now.getTime()) / 86_400_000) : null;
   const when = left === null ? '' : left >= 0 ? `, ${left} days before Twilio prunes it` : `, ${-left} days past Twilio's pruning date`;
   const count = atRisk.length === 1 ? '1 fax not yet archived is' : `${atRisk.length} faxes not yet archived are`;
-  return `at risk: ${count} within ${atRiskDays} days of Twilio's 180-day pruning (by Twilio's clock, ${now.toISOString().slice(0, 10)}); oldest ${oldest.sid} created ${oldest.dateCreated}${when}; archived first`;
+  return `at risk: ${count} within ${atRiskDays} days of Twilio's 180-day pruning (as of ${now.toISOString().slice(0, 10)}, Twilio's clock unless --now); oldest ${oldest.sid} created ${oldest.dateCreated}${when}; archived first`;
 }
 
 /** Unfinished faxes created more than (180 - atRiskDays) days before `now`. */
