@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
+import { DEFAULT_EMULATOR_NOW } from '../../src/emulator/index.js';
 import { hasMedia, sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
 import { mediaObjectKey, sidecarObjectKey } from '../../src/store/object-layout.js';
 
@@ -69,6 +70,12 @@ export function buildArchivedCatalog(path: string, faxes: readonly Record<string
       catalog.recordListed(sanitized.slice(i, i + LISTING_PAGE_SIZE), runId);
     }
     const listedMs = performance.now() - listedStarted;
+    // As the archive that listed them would have: one completed full sweep per account, started at
+    // the emulator's clock, so the sync's watermark comes from the ledger (issue 11 §3).
+    for (const accountSid of new Set(sanitized.map((fax) => String(fax.account_sid)))) {
+      const sweep = catalog.startListingSweep(accountSid, { startedAt: DEFAULT_EMULATOR_NOW.toISOString(), rangeAfter: null, rangeOnOrBefore: null }, runId);
+      catalog.completeListingSweep(sweep.id);
+    }
     const at = new Date().toISOString();
     const archivedStarted = performance.now();
     for (const fax of sanitized) markArchived(catalog, fax, at);

@@ -7,6 +7,7 @@
  */
 import type { SnapshotFax } from './fax-snapshot.js';
 import type { ChainCheck } from './event-chain-recheck.js';
+import { listingLedgerViolations, type ListingSweepFact } from './listing-ledger-audit.js';
 
 export interface CatalogFaxFact {
   sid: string;
@@ -55,6 +56,8 @@ export interface AuditFacts {
     chain: ChainCheck;
     /** The event log in id order (type and fax only): the order things happened in. */
     events: readonly { id: number; type: string; faxSid: string | null }[];
+    /** The listing ledger's rows (`listing_sweeps`); checked by listing-ledger-audit.ts. */
+    sweeps?: readonly ListingSweepFact[];
   };
   stored: readonly StoredObjectFact[];
   /** Multipart uploads begun and never completed or aborted: bytes stored nowhere useful. */
@@ -197,6 +200,7 @@ export function auditArchive(facts: AuditFacts): AuditResult {
     violations.push(`counts: ${facts.catalog.objects.length - verifiedObjects} catalog objects are not verified after a clean finish`);
   }
   if (facts.finishedClean && facts.lockFilePresent) violations.push('catalog: the lock file is left behind after a clean exit');
+  if (facts.catalog.sweeps) violations.push(...listingLedgerViolations({ sweeps: facts.catalog.sweeps, faxes: facts.snapshot, finishedClean: facts.finishedClean }));
 
   const withMedia = facts.snapshot.filter((f) => f.hasMedia);
   return {

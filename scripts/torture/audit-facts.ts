@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import pLimit from 'p-limit';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { CatalogDeletionFact, CatalogFaxFact, CatalogObjectFact, StoredObjectFact } from './archive-audit.js';
+import type { ListingSweepFact } from './listing-ledger-audit.js';
 import { recheckEventChain, type ChainCheck, type EventRowFact } from './event-chain-recheck.js';
 
 export interface CatalogFacts {
@@ -18,11 +19,12 @@ export interface CatalogFacts {
   integrity: string;
   chain: ChainCheck;
   events: { id: number; type: string; faxSid: string | null }[];
+  sweeps: ListingSweepFact[];
 }
 
 /** For a torture whose runs never got as far as creating the catalog: the reason stands in for integrity. */
 export function emptyCatalogFacts(reason: string): CatalogFacts {
-  return { faxes: [], objects: [], deletions: [], integrity: reason, chain: { events: 0, brokenAtId: null }, events: [] };
+  return { faxes: [], objects: [], deletions: [], integrity: reason, chain: { events: 0, brokenAtId: null }, events: [], sweeps: [] };
 }
 
 export function readCatalogFacts(catalogPath: string): CatalogFacts {
@@ -40,6 +42,12 @@ export function readCatalogFacts(catalogPath: string): CatalogFacts {
       { fax_sid: string; intent_at: string; receipt_at: string | null; http_status: number | null; cancelled_at: string | null }[])
       .map((r) => ({ faxSid: r.fax_sid, intentAt: r.intent_at, receiptAt: r.receipt_at, httpStatus: r.http_status, cancelledAt: r.cancelled_at }));
     const eventRows = db.prepare('SELECT id, at, type, fax_sid, data, prev_hash, hash FROM events ORDER BY id').all() as EventRowFact[];
+    const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'listing_sweeps'`).get() !== undefined;
+    const sweeps = hasLedger
+      ? (db.prepare('SELECT id, account_sid, started_at, range_after, range_on_or_before, completed_at FROM listing_sweeps ORDER BY id').all() as
+        { id: number; account_sid: string; started_at: string; range_after: string | null; range_on_or_before: string | null; completed_at: string | null }[])
+        .map((r) => ({ id: r.id, accountSid: r.account_sid, startedAt: r.started_at, rangeAfter: r.range_after, rangeOnOrBefore: r.range_on_or_before, completedAt: r.completed_at }))
+      : [];
     return {
       faxes,
       objects,
@@ -47,6 +55,7 @@ export function readCatalogFacts(catalogPath: string): CatalogFacts {
       integrity,
       chain: recheckEventChain(eventRows),
       events: eventRows.map((e) => ({ id: e.id, type: e.type, faxSid: e.fax_sid })),
+      sweeps,
     };
   } finally {
     db.close();

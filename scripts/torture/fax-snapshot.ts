@@ -18,6 +18,8 @@ export interface SnapshotFax {
   sha256Hex: string | null;
   size: number | null;
   contentType: string | null;
+  /** Twilio's date_created (the listing ledger must cover it). */
+  dateCreated?: string | null;
 }
 
 export interface FaxSnapshot {
@@ -38,10 +40,11 @@ export async function takeFaxSnapshot(world: WorldOptions, options: { concurrenc
         limit(async (): Promise<SnapshotFax> => {
           const sid = String(fax.sid);
           const accountSid = String(fax.account_sid);
+          const dateCreated = typeof fax.date_created === 'string' ? fax.date_created : null;
           const mediaUrl = typeof fax.media_url === 'string' && fax.media_url !== '' ? fax.media_url : null;
-          if (!mediaUrl) return { sid, accountSid, hasMedia: false, sha256Hex: null, size: null, contentType: null };
+          if (!mediaUrl) return { sid, accountSid, dateCreated, hasMedia: false, sha256Hex: null, size: null, contentType: null };
           const media = await hashMedia(mediaUrl);
-          return { sid, accountSid, hasMedia: true, ...media };
+          return { sid, accountSid, dateCreated, hasMedia: true, ...media };
         }),
       ),
     );

@@ -9,6 +9,9 @@
  * Calls are synchronous (better-sqlite3): each method is one transaction.
  */
 import type { FaxState } from './fax-states.js';
+import type { ListingSweep } from './listing-coverage.js';
+
+export type { ListingSweep } from './listing-coverage.js';
 
 export type ObjectKind = 'media' | 'sidecar';
 export type VerificationMethod = 'checksum' | 'etag-md5' | 'full';
@@ -215,8 +218,30 @@ export interface Catalog {
 
   /** Counts by state (every state present, 0 when none), optionally per account. */
   countByState(accountSid?: string): Record<FaxState, number>;
-  /** The newest `date_created` seen for an account (the sync watermark), or null. */
-  watermark(accountSid: string): string | null;
+  /**
+   * The sync watermark: the instant up to which the account is listed completely, from its completed
+   * listing sweeps alone (contiguous from `floor`, exclusive, or from the beginning; never later than
+   * a sweep's own start). Null when no completed sweep covers it. Never the newest fax seen.
+   */
+  watermark(accountSid: string, floor?: string | null): string | null;
+
+  /*
+   * The listing ledger (issue 11 §3): one row per sweep of one account over a `date_created` range.
+   * A sweep left unfinished (a killed or failed listing) is resumed by the next run from where it stopped.
+   */
+
+  /** Records the start of a sweep (Twilio's clock) over `(rangeAfter, rangeOnOrBefore]` (null: unbounded). */
+  startListingSweep(accountSid: string, range: { startedAt: string; rangeAfter: string | null; rangeOnOrBefore: string | null }, runId: number | null): ListingSweep;
+  /**
+   * Records a page listed (after the page's faxes were recorded): counts, the new low-water mark
+   * (null when the listing was found not newest first), and the start once Twilio's clock is known.
+   * A completed sweep is not changed (returns false).
+   */
+  recordListingProgress(sweepId: number, progress: { startedAt?: string; coveredDownTo?: string | null; pages?: number; faxes?: number }): boolean;
+  /** Marks the sweep completed; `absorbs`: unfinished sweeps whose whole range this one listed, completed with it. */
+  completeListingSweep(sweepId: number, options?: { startedAt?: string; absorbs?: readonly number[] }): void;
+  /** Every sweep (of one account), oldest first. */
+  listListingSweeps(accountSid?: string): ListingSweep[];
   /**
    * Every fax, oldest first, in keyset pages (default 500) without holding all in memory. No statement
    * stays open between items, so the caller may write to the catalog while iterating.

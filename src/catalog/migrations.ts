@@ -226,6 +226,39 @@ BEGIN
 END;
 `,
   },
+  {
+    version: 4,
+    description: 'listing ledger: every listing sweep of an account, its range, how far it got, whether it completed',
+    // A listing is complete only when a sweep of the account finished, never because the newest fax
+    // was seen (issue 11 §3): the sync's watermark is computed from completed sweeps alone.
+    sql: `
+CREATE TABLE listing_sweeps (
+  id INTEGER PRIMARY KEY,
+  account_sid TEXT NOT NULL,
+  run_id INTEGER,
+  started_at TEXT NOT NULL,       -- Twilio's clock (its Date header) when the sweep began
+  range_after TEXT,               -- DateCreatedAfter sent (exclusive); NULL: from the beginning
+  range_on_or_before TEXT,        -- DateCreatedOnOrBefore sent (inclusive); NULL: no upper bound
+  covered_down_to TEXT,           -- newest first: every fax created after range_after and at or
+                                  -- before this instant is still to be listed; NULL: nothing listed yet
+  pages INTEGER NOT NULL DEFAULT 0,
+  faxes INTEGER NOT NULL DEFAULT 0,
+  completed_at TEXT,              -- NULL while unfinished (a killed or failed listing): resumed next run
+  absorbed_by INTEGER REFERENCES listing_sweeps (id)  -- completed by a later sweep whose range held it
+);
+CREATE INDEX listing_sweeps_account ON listing_sweeps (account_sid, id);
+CREATE INDEX listing_sweeps_unfinished ON listing_sweeps (account_sid, id) WHERE completed_at IS NULL;
+CREATE TRIGGER listing_sweeps_completed_stay_completed BEFORE UPDATE ON listing_sweeps
+WHEN OLD.completed_at IS NOT NULL
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a completed listing sweep is not changed');
+END;
+CREATE TRIGGER listing_sweeps_no_delete BEFORE DELETE ON listing_sweeps
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: the listing ledger is append-only');
+END;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

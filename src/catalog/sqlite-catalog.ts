@@ -34,6 +34,8 @@ import { compareFaxVersions, mediaChanged } from './fax-version.js';
 import { fsProblem } from './fs-problem.js';
 import { assertSchemaCurrent, migrate } from './migrations.js';
 import { runIdentity } from '../run-identity.js';
+import { listedCompletelyUpTo, type ListingSweep } from './listing-coverage.js';
+import { SqliteListingLedger } from './sqlite-listing-ledger.js';
 
 export interface OpenCatalogOptions {
   /** Open an existing catalog without writing (report, verify --dry-run); no migrations run. */
@@ -124,6 +126,7 @@ export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly stmt: ReturnType<typeof prepareStatements>;
+  private readonly ledger: SqliteListingLedger;
 
   constructor(path: string, options: OpenCatalogOptions = {}) {
     this.path = resolve(path);
@@ -134,6 +137,7 @@ export class SqliteCatalog implements Catalog {
       if (this.readonly) assertSchemaCurrent(this.db, this.path);
       else migrate(this.db, this.path);
       this.stmt = prepareStatements(this.db);
+      this.ledger = new SqliteListingLedger(this.db);
     } catch (error) {
       this.db.close();
       throw error;
@@ -509,9 +513,26 @@ export class SqliteCatalog implements Catalog {
     return counts;
   }
 
-  watermark(accountSid: string): string | null {
-    const row = this.stmt.watermark.get(accountSid) as { date_created: string | null } | undefined;
-    return row?.date_created ?? null;
+  watermark(accountSid: string, floor: string | null = null): string | null {
+    return listedCompletelyUpTo(this.ledger.list(accountSid), floor);
+  }
+
+  // ---- the listing ledger (sqlite-listing-ledger.ts) ----------------------------------------------
+
+  startListingSweep(accountSid: string, range: { startedAt: string; rangeAfter: string | null; rangeOnOrBefore: string | null }, runId: number | null): ListingSweep {
+    return this.write(() => this.ledger.start(accountSid, range, runId));
+  }
+
+  recordListingProgress(sweepId: number, progress: { startedAt?: string; coveredDownTo?: string | null; pages?: number; faxes?: number }): boolean {
+    return this.write(() => this.ledger.progress(sweepId, progress));
+  }
+
+  completeListingSweep(sweepId: number, options: { startedAt?: string; absorbs?: readonly number[] } = {}): void {
+    this.write(() => this.ledger.complete(sweepId, this.iso(), options));
+  }
+
+  listListingSweeps(accountSid?: string): ListingSweep[] {
+    return this.ledger.list(accountSid);
   }
 
   *iterateFaxes(batchSize = 500): IterableIterator<FaxRow> {
@@ -774,7 +795,6 @@ function prepareStatements(db: Database.Database) {
 
     countByState: p(`SELECT state, count(*) AS n FROM faxes GROUP BY state`),
     countByStateForAccount: p(`SELECT state, count(*) AS n FROM faxes WHERE account_sid = ? GROUP BY state`),
-    watermark: p(`SELECT date_created FROM faxes WHERE account_sid = ? AND created_key <> '' ORDER BY created_key DESC, sid DESC LIMIT 1`),
   };
 }
 

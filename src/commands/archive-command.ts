@@ -10,11 +10,25 @@ import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { dirname, join } from 'node:path';
+import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { describeCoverage } from '../pipeline/listing-sweeps.js';
 
-export function parseDateFlag(value: string | undefined, flag: string): Date | undefined {
+function withFullListingEvery(ms: number | undefined): { fullListingEveryMs?: number } {
+  return ms === undefined ? {} : { fullListingEveryMs: ms };
+}
+
+/**
+ * A date flag. A date-only value is a whole UTC day, inclusive (issue 17 §6): as a lower bound
+ * (`--since`) the day's first second, as an upper bound (`--until`) its last, so
+ * `--since 2021-11-29 --until 2021-11-29` lists every fax of that day.
+ */
+export function parseDateFlag(value: string | undefined, flag: string, bound: 'start' | 'end' = 'start'): Date | undefined {
   if (value === undefined) return undefined;
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`${flag} must be a date like 2021-06-30 or 2021-06-30T20:00:00Z, got ${JSON.stringify(value)}`);
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const date = new Date(dateOnly ? `${value}T${bound === 'end' ? '23:59:59' : '00:00:00'}Z` : value);
+  if (Number.isNaN(date.getTime()) || (dateOnly && date.toISOString().slice(0, 10) !== value)) {
+    throw new UsageError(`${flag} must be a date like 2021-06-30 or 2021-06-30T20:00:00Z, got ${JSON.stringify(value)}`);
+  }
   return date;
 }
 
@@ -33,7 +47,12 @@ export function syncCommand(): Command {
     .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
     .option('--lookback <hours>', 'relist this many hours before the watermark (late status changes)', '48')
     .option('--at-risk-days <days>', 'name unarchived faxes this close to Twilio\'s 180-day pruning', '14');
+  addFullListingOption(command);
   addArchiveOptions(command);
+  command.addHelpText('after', `
+Listing: every listing is recorded in the catalog's ledger. The watermark is where the account is
+listed completely (completed listings only, never past a listing's own start); an unfinished listing
+(a killed or failed run) is resumed first. A sync exits 1 while any account's listing is incomplete.`);
   command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>) => {
     process.exitCode = await archiveAction(flags, 'sync');
   });
@@ -46,14 +65,14 @@ function addArchiveOptions(command: Command): void {
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
     .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
-    .option('--since <date>', 'only faxes created after this date (UTC)')
-    .option('--until <date>', 'only faxes created on or before this date (UTC)')
+    .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
+    .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
     .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
     .option('--csv <path>', 'CSV listing of the archive (default: beside the catalog)')
     .option('--workers <n>', 'faxes archived at once', '16')
     .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
-    .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: now; for emulators)');
+    .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: Twilio\'s clock, from its Date header)');
   addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   addStoreOptions(command);
 }
@@ -75,16 +94,18 @@ export async function archiveAction(
     spoolDir: join(dirname(String(flags.catalog)), '.spool'),
     ...(flags.maxDelete !== undefined ? { maxDelete: parsePositiveInt(flags.maxDelete, '--max-delete', { allowZero: true }) } : {}),
     ...(flags.since !== undefined ? { since: parseDateFlag(String(flags.since), '--since')! } : {}),
-    ...(flags.until !== undefined ? { until: parseDateFlag(String(flags.until), '--until')! } : {}),
+    ...(flags.until !== undefined ? { until: parseDateFlag(String(flags.until), '--until', 'end')! } : {}),
     ...(kind === 'sync'
       ? {
           incrementalLookbackMs: parsePositiveInt(flags.lookback, '--lookback', { allowZero: true }) * 3_600_000,
           atRiskDays: parsePositiveInt(flags.atRiskDays, '--at-risk-days', { allowZero: true }),
+          ...withFullListingEvery(parseFullListingEvery(flags.fullListingEvery === undefined ? undefined : String(flags.fullListingEvery))),
         }
       : { atRiskDays: 14 }),
   };
   const nowFlag = parseDateFlag(flags.now === undefined ? undefined : String(flags.now), '--now');
   const now = nowFlag ? () => nowFlag : () => new Date();
+  if (options.since && options.until && options.since > options.until) throw new UsageError('--since lies after --until: no fax can match');
   if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
   if (options.shard && !options.subaccounts) throw new UsageError('--shard splits the subaccounts: it needs --subaccounts');
 
@@ -95,7 +116,7 @@ export async function archiveAction(
     const result = await runArchive(
       {
         catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output,
-        knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal,
+        knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
       },
       options,
     );
@@ -118,7 +139,8 @@ export async function archiveAction(
     };
     if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
     output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
-      result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`));
+      [...s.listing.map((c) => `  ${describeCoverage(c)}`),
+        ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`)]);
     return result.exitCode;
   } finally {
     stopOnSignal.dispose();

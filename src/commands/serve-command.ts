@@ -16,6 +16,7 @@ import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
+import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
@@ -37,6 +38,7 @@ export interface ServeFlags extends ArchiveFlags {
   graceSeconds: string;
   syncEvery?: string;
   lookback?: string;
+  fullListingEvery?: string;
   subaccounts?: boolean;
 }
 
@@ -83,6 +85,7 @@ export function serveCommand(): Command {
     .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
     .option('--lookback <hours>', 'with --sync-every: relist this many hours before the watermark', '48')
     .option('--subaccounts', 'with --sync-every: list every subaccount too');
+  addFullListingOption(command, 'with --sync-every: ');
   addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json']);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags) => {
@@ -106,6 +109,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
   const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
   const lookbackMs = parsePositiveInt(flags.lookback ?? '48', '--lookback', { allowZero: true }) * 3_600_000;
+  const fullListingEveryMs = parseFullListingEvery(flags.fullListingEvery);
   if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
   const mainAuthToken = mainAuthTokenFromEnv();
   if (config.verifySignatures && !mainAuthToken) {
@@ -157,6 +161,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
         },
         intervalMs: syncEveryMs,
         lookbackMs,
+        ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),
         runId,
         log,
         onRecorded: () => running.workQueued(),

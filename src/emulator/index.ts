@@ -106,8 +106,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     apiOrigin: '',
     mediaOrigin: '',
   };
-  const apiServer = http.createServer(createApiHandler(ctx, createControlHandler(ctx)));
-  const mediaServer = http.createServer(createMediaHandler(ctx));
+  const apiServer = http.createServer(withClockDate(ctx, createApiHandler(ctx, createControlHandler(ctx))));
+  const mediaServer = http.createServer(withClockDate(ctx, createMediaHandler(ctx)));
   // Many keep-alive clients at once (the archiver's concurrency) must not queue on the listener.
   apiServer.keepAliveTimeout = 30_000;
   mediaServer.keepAliveTimeout = 30_000;
@@ -148,5 +148,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await Promise.all([closeServer(apiServer), closeServer(mediaServer)]);
       state.close();
     },
+  };
+}
+
+/**
+ * Every response's `Date` header tells the emulator's own clock (its world is in 2021), as Twilio's
+ * tells Twilio's: the archiver measures retention and listing coverage by that header.
+ */
+function withClockDate(ctx: EmulatorContext, handler: http.RequestListener): http.RequestListener {
+  return (req, res) => {
+    res.setHeader('Date', new Date(ctx.clock.now()).toUTCString());
+    return handler(req, res);
   };
 }

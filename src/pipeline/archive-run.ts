@@ -15,6 +15,8 @@ import { silentObserver, type ArchiveObserver, type DeletionResult } from './arc
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
 import { runDeletionBlocker } from './deletion-policy.js';
 import { listIntoCatalog } from './list-into-catalog.js';
+import { describeCoverage, type AccountCoverage } from './listing-sweeps.js';
+import { describeSkew, NOTABLE_SKEW_MS } from '../twilio/twilio-clock.js';
 import { inShard, type AccountShard } from './account-shard.js';
 
 export interface ArchiveOptions {
@@ -41,6 +43,10 @@ export interface ArchiveOptions {
   incrementalLookbackMs?: number;
   /** Faxes this close to Twilio's 180-day pruning and not archived are named as at risk. */
   atRiskDays?: number;
+  /** With `incrementalLookbackMs`: list everything again when no full listing started within this long. */
+  fullListingEveryMs?: number;
+  /** Faxes per listing page (1..1000; default 1000). */
+  pageSize?: number;
 }
 
 export interface ArchiveDependencies {
@@ -49,6 +55,12 @@ export interface ArchiveDependencies {
   gateway: TwilioGateway;
   observer?: ArchiveObserver;
   now?: () => Date;
+  /**
+   * "Now" for Twilio's 180-day retention (`--now`). Default: Twilio's own clock from its responses'
+   * Date headers (issue 17 §5: rehearsals against the emulator and real runs must agree), the local
+   * clock when no header was seen.
+   */
+  retentionNow?: () => Date;
   knownSecrets?: readonly string[];
   runId: number | null;
   /**
@@ -85,6 +97,14 @@ export interface ArchiveSummary {
   dryRun: boolean;
   /** True when the run was asked to stop before it was done (what is left stays unfinished). */
   stopped: boolean;
+  /** Per account: "listed completely up to T", from the listing ledger (issue 11 §3). */
+  listing: AccountCoverage[];
+  /** Accounts whose listing is not complete (a sweep unfinished, or never listed completely): exit 1. */
+  listingIncomplete: number;
+  /** The instant Twilio's 180-day retention was measured from (Twilio's clock unless --now). */
+  retentionNow: string;
+  /** Twilio's clock (its Date header) minus the local clock, ms; null when no header was seen. */
+  twilioClockSkewMs: number | null;
 }
 
 export interface ArchiveResult {
@@ -97,6 +117,8 @@ export interface ArchiveResult {
 /** 0 when everything asked for is done; 1 when anything is left to retry or was lost. */
 export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0 || summary.stopped) return ExitCode.itemsLeft;
+  // A listing that did not complete may hide faxes the run never saw (issue 11 §3).
+  if (summary.listingIncomplete > 0) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -130,6 +152,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
     unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
+    listing: [], listingIncomplete: 0, retentionNow: '', twilioClockSkewMs: null,
   };
   const stopRequested = (): boolean => deps.stopSignal?.aborted === true;
   const failures: Array<FaxResult | DeletionResult> = [];
@@ -145,21 +168,33 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
   const freshMediaUrls = new Map<string, string>();
-  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls }, gateways, options);
+  const dryRunAtRisk = options.dryRun && options.atRiskDays !== undefined
+    ? { days: options.atRiskDays, now: () => deps.retentionNow?.() ?? deps.gateway.clock?.now() ?? now(), found: [] as AtRiskFax[] }
+    : undefined;
+  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls, ...(dryRunAtRisk ? { dryRunAtRisk } : {}) }, gateways, options);
   summary.listed = listing.listed;
   summary.newFaxes = listing.newFaxes;
   summary.updatedFaxes = listing.updatedFaxes;
+  summary.listing = listing.coverage;
+  summary.listingIncomplete = listing.coverage.filter((c) => !c.complete).length;
+  for (const coverage of listing.coverage) if (!coverage.complete) observer.warning(`listing incomplete: ${describeCoverage(coverage)}`);
+
+  // Twilio prunes by its own clock: retention is measured by it (the local clock when it is unknown).
+  const skew = deps.gateway.clock?.skewMs() ?? null;
+  summary.twilioClockSkewMs = skew;
+  if (skew !== null && Math.abs(skew) > NOTABLE_SKEW_MS && !deps.retentionNow) observer.warning(describeSkew(skew));
+  const retentionNow = deps.retentionNow?.() ?? (skew !== null ? deps.gateway.clock!.now() : now());
+  summary.retentionNow = retentionNow.toISOString();
 
   // Name the faxes closest to Twilio's pruning: they are archived first (oldest first) and must be seen.
   let atRisk: AtRiskFax[] = [];
   if (options.atRiskDays !== undefined) {
-    atRisk = findAtRisk(catalog, gateways.keys(), now(), options.atRiskDays);
+    atRisk = findAtRisk(catalog, gateways.keys(), retentionNow, options.atRiskDays);
+    // A dry run: also the new faxes its listing found (a real run would have recorded them first).
+    if (dryRunAtRisk) atRisk = [...atRisk, ...dryRunAtRisk.found].sort(oldestFirst);
     summary.atRisk = atRisk.length;
     summary.atRiskSids = atRisk.slice(0, AT_RISK_NAMED).map((row) => row.sid);
-    for (const row of atRisk.slice(0, AT_RISK_NAMED)) {
-      observer.warning(`at risk: ${row.sid} (${row.accountSid}) created ${row.dateCreated}, not yet archived, close to Twilio's 180-day pruning`);
-    }
-    if (atRisk.length > AT_RISK_NAMED) observer.warning(`... and ${atRisk.length - AT_RISK_NAMED} more faxes at risk (archived first, oldest first)`);
+    if (atRisk.length > 0) observer.warning(atRiskLine(atRisk, retentionNow, options.atRiskDays));
   }
 
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
@@ -295,8 +330,18 @@ async function archiveUnfinishedFaxes(
 
 export const TWILIO_RETENTION_DAYS = 180;
 
+/** One line for every at-risk fax: the count and the oldest (the summary names the first ones). */
+export function atRiskLine(atRisk: readonly AtRiskFax[], now: Date, atRiskDays: number): string {
+  const oldest = atRisk[0]!;
+  const created = oldest.dateCreated ? Date.parse(oldest.dateCreated) : Number.NaN;
+  const left = Number.isFinite(created) ? Math.floor((created + TWILIO_RETENTION_DAYS * 86_400_000 - now.getTime()) / 86_400_000) : null;
+  const when = left === null ? '' : left >= 0 ? `, ${left} days before Twilio prunes it` : `, ${-left} days past Twilio's pruning date`;
+  const count = atRisk.length === 1 ? '1 fax not yet archived is' : `${atRisk.length} faxes not yet archived are`;
+  return `at risk: ${count} within ${atRiskDays} days of Twilio's 180-day pruning (as of ${now.toISOString().slice(0, 10)}, Twilio's clock unless --now); oldest ${oldest.sid} created ${oldest.dateCreated}${when}; archived first`;
+}
+
 /** Unfinished faxes created more than (180 - atRiskDays) days before `now`. */
-interface AtRiskFax {
+export interface AtRiskFax {
   sid: string;
   accountSid: string;
   dateCreated: string | null;
@@ -325,7 +370,11 @@ function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atR
     }
   }
   // Oldest first across accounts: the first to be pruned is the first archived.
-  return out.sort((a, b) => (a.dateCreated ?? '').localeCompare(b.dateCreated ?? '') || a.sid.localeCompare(b.sid));
+  return out.sort(oldestFirst);
+}
+
+function oldestFirst(a: AtRiskFax, b: AtRiskFax): number {
+  return (a.dateCreated ?? '').localeCompare(b.dateCreated ?? '') || a.sid.localeCompare(b.sid);
 }
 
 /** Faxes not yet archived (including failed ones waiting for a retry) over the given accounts. */

@@ -7,6 +7,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
 import { sanitizeFaxJson } from './fax-metadata.js';
+import { accountCoverage, planOwnSweep, rangeAfterFor, SWEEP_START_MARGIN_MS, type AccountCoverage, type SweepRange } from './listing-sweeps.js';
+import { rangeHolds, type ListingSweep } from '../catalog/listing-coverage.js';
 
 /**
  * Bounds the memory of remembered media URLs (~400 bytes each). The listing comes newest first and
@@ -21,18 +23,28 @@ export interface ListingContext {
   runId: number | null;
   /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
   freshMediaUrls?: Map<string, string>;
+  /**
+   * A dry run records nothing, so the catalog cannot say which new faxes are close to the 180-day
+   * pruning: the listing collects them here (by Twilio's clock), and the dry run counts them as a real run would.
+   */
+  dryRunAtRisk?: { days: number; now: () => Date; found: Array<{ sid: string; accountSid: string; dateCreated: string | null }> };
 }
 
 export interface ListingCounts {
   listed: number;
   newFaxes: number;
   updatedFaxes: number;
+  /** Per account, after the listing: how far its listing is proven complete (the listing ledger). */
+  coverage: AccountCoverage[];
 }
 
 /**
- * Lists every account's faxes (bounded by --since/--until, or for a sync by the watermark minus
- * the lookback) and records each page in the catalog as it arrives: new faxes become `listed`, the
- * queue of work; changed ones keep their old version in the history. A dry run records nothing.
+ * Lists every account's faxes and records each page in the catalog as it arrives: new faxes become
+ * `listed`, the queue of work; changed ones keep their old version in the history. Every listing is a
+ * sweep in the catalog's ledger (issue 11 §3): first each unfinished sweep of the account is resumed
+ * from where it stopped, then this run's own sweep lists `--since`/`--until`, or for a sync the range
+ * after the watermark (from completed sweeps only) minus the lookback, or everything when the
+ * scheduled full re-listing is due. A dry run lists the same ranges and records nothing.
  * Also used by `serve --sync-every`, whose worker then archives what was recorded.
  */
 export async function listIntoCatalog(
@@ -41,51 +53,156 @@ export async function listIntoCatalog(
   options: ListingBounds,
 ): Promise<ListingCounts> {
   const { catalog, observer } = ctx;
-  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0 };
+  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0, coverage: [] };
   for (const [accountSid, gateway] of gateways) {
     observer.phase('list', { account: accountSid });
-    const since = listingStart(catalog, accountSid, options);
-    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
-    for await (const page of gateway.listFaxPages(query)) {
-      counts.listed += page.length;
-      observer.listed(page.length);
-      if (options.dryRun) {
-        for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
-        continue;
-      }
-      if (ctx.freshMediaUrls) {
-        const urls = ctx.freshMediaUrls;
-        for (const fax of page) {
-          if (typeof fax.media_url !== 'string') continue;
-          urls.set(fax.sid, fax.media_url);
-          if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
-        }
-      }
-      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
-      for (const change of changes) {
-        if (change === 'new') counts.newFaxes++;
-        else if (change === 'updated') counts.updatedFaxes++;
-      }
+    const twilioNow = (): Date => gateway.clock?.now() ?? new Date();
+    if (options.incrementalLookbackMs !== undefined && options.fullListingEveryMs !== undefined) await learnTwilioClock(gateway);
+    const floor = rangeAfterFor(options.since);
+    const before = catalog.listListingSweeps(accountSid);
+    const unfinished = before.filter((sweep) => sweep.completedAt === null);
+    // A dry run records nothing, so a resume would not move its watermark: it lists the whole range
+    // once instead (each fax counted once).
+    const dryRunWhole = options.dryRun === true && unfinished.length > 0;
+    const first = planOwnSweep(before, dryRunWhole ? { since: options.since, until: options.until } : options, twilioNow());
+    // A sweep this run lists anyway (an archive's full listing, a due full re-listing) completes the
+    // unfinished ones its range holds; every other unfinished sweep is resumed from where it stopped.
+    const absorbed = first.fixed ? unfinished.filter((sweep) => rangeHolds(first.range, sweep)) : [];
+    for (const sweep of unfinished) {
+      if (absorbed.includes(sweep) || dryRunWhole) continue;
+      await runSweep(ctx, counts, accountSid, gateway, { resume: sweep, range: sweep }, options);
     }
+    // A range from the watermark is planned again: the resumed sweeps may have moved it.
+    const own = first.fixed ? first : planOwnSweep(catalog.listListingSweeps(accountSid), options, twilioNow());
+    await runSweep(ctx, counts, accountSid, gateway, { range: own.range, full: own.full, absorbs: absorbed.map((s) => s.id) }, options);
+    counts.coverage.push(accountCoverage(accountSid, catalog.listListingSweeps(accountSid), floor));
   }
   return counts;
 }
 
-/** Where the listing starts: --since, or for a sync the watermark minus the lookback. */
-export function listingStart(catalog: Catalog, accountSid: string, options: Pick<ListingBounds, 'since' | 'incrementalLookbackMs'>): Date | undefined {
-  if (options.incrementalLookbackMs === undefined) return options.since;
-  const watermark = catalog.watermark(accountSid);
-  if (!watermark) return options.since;
-  const fromWatermark = new Date(Date.parse(watermark) - options.incrementalLookbackMs);
-  if (options.since && options.since > fromWatermark) return options.since;
-  return fromWatermark;
+/**
+ * Whether the full re-listing is due is judged by Twilio's clock: before the first answer of a run
+ * it is unknown, so one page of one fax is asked for first (once per run: the clock is shared).
+ */
+async function learnTwilioClock(gateway: TwilioGateway): Promise<void> {
+  if (!gateway.clock || gateway.clock.skewMs() !== null) return;
+  for await (const page of gateway.listFaxPages({ pageSize: 1 })) {
+    void page;
+    break;
+  }
+}
+
+interface SweepRun {
+  range: SweepRange;
+  /** An unfinished sweep of an earlier run, continued from its low-water mark. */
+  resume?: ListingSweep;
+  full?: boolean;
+  absorbs?: readonly number[];
+}
+
+/** Lists one range of one account page by page, recording each page and then the sweep's progress. */
+async function runSweep(
+  ctx: ListingContext,
+  counts: ListingCounts,
+  accountSid: string,
+  gateway: TwilioGateway,
+  run: SweepRun,
+  options: ListingBounds,
+): Promise<void> {
+  const { catalog, observer } = ctx;
+  const localStart = Date.now();
+  // Twilio's clock at the start, once a Date header told it (before, the local clock stands in).
+  const startOnTwilio = (): string | undefined => {
+    const skew = gateway.clock?.skewMs();
+    return skew === null || skew === undefined ? undefined : new Date(localStart + skew - SWEEP_START_MARGIN_MS).toISOString();
+  };
+  const knownStart = startOnTwilio();
+  const sweep = options.dryRun
+    ? null
+    : run.resume ?? catalog.startListingSweep(accountSid, {
+      startedAt: knownStart ?? new Date(localStart - SWEEP_START_MARGIN_MS).toISOString(),
+      rangeAfter: run.range.rangeAfter,
+      rangeOnOrBefore: run.range.rangeOnOrBefore,
+    }, ctx.runId);
+  let startSettled = run.resume !== undefined || knownStart !== undefined;
+  if (run.resume) {
+    observer.warning(`the listing of ${accountSid} started ${run.resume.startedAt} did not finish; resuming it ${run.resume.coveredDownTo ? `below ${run.resume.coveredDownTo}` : 'from the start'}`);
+  }
+
+  const upper = run.resume?.coveredDownTo ?? run.range.rangeOnOrBefore;
+  const query = {
+    pageSize: options.pageSize ?? 1000,
+    ...(run.range.rangeAfter ? { createdAfter: new Date(run.range.rangeAfter) } : {}),
+    ...(upper ? { createdOnOrBefore: new Date(upper) } : {}),
+  };
+  let low = run.resume?.coveredDownTo ? Date.parse(run.resume.coveredDownTo) : null;
+  let newestFirst = true;
+  for await (const page of gateway.listFaxPages(query)) {
+    counts.listed += page.length;
+    observer.listed(page.length);
+    for (const fax of page) {
+      const created = typeof fax.date_created === 'string' ? Date.parse(fax.date_created) : Number.NaN;
+      if (!Number.isFinite(created)) continue;
+      // A fax newer than one already listed: the order is not newest first, so the low-water mark
+      // proves nothing and a resume must list the whole range again.
+      if (low !== null && created > low) newestFirst = false;
+      if (low === null || created < low) low = created;
+    }
+    if (options.dryRun) {
+      const atRisk = ctx.dryRunAtRisk;
+      const cutoff = atRisk ? atRisk.now().getTime() - (180 - atRisk.days) * 86_400_000 : Number.NEGATIVE_INFINITY;
+      for (const fax of page) {
+        if (catalog.getFax(fax.sid)) continue;
+        counts.newFaxes++;
+        const created = typeof fax.date_created === 'string' ? Date.parse(fax.date_created) : Number.NaN;
+        if (atRisk && created < cutoff) atRisk.found.push({ sid: fax.sid, accountSid, dateCreated: fax.date_created });
+      }
+      continue;
+    }
+    if (ctx.freshMediaUrls) {
+      const urls = ctx.freshMediaUrls;
+      for (const fax of page) {
+        if (typeof fax.media_url !== 'string') continue;
+        urls.set(fax.sid, fax.media_url);
+        if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
+      }
+    }
+    const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
+    for (const change of changes) {
+      if (change === 'new') counts.newFaxes++;
+      else if (change === 'updated') counts.updatedFaxes++;
+    }
+    // After the page is in the catalog: a kill between the two lists this page again, harmlessly.
+    const start = startSettled ? undefined : startOnTwilio();
+    if (start) startSettled = true;
+    catalog.recordListingProgress(sweep!.id, {
+      ...(start ? { startedAt: start } : {}),
+      coveredDownTo: newestFirst && low !== null ? new Date(low).toISOString() : null,
+      pages: 1,
+      faxes: page.length,
+    });
+  }
+  if (sweep) {
+    const start = startSettled ? undefined : startOnTwilio();
+    catalog.completeListingSweep(sweep.id, { ...(start ? { startedAt: start } : {}), absorbs: run.absorbs ?? [] });
+  }
 }
 
 /** What bounds a listing: --since/--until, or for a sync the watermark minus the lookback. */
 export interface ListingBounds {
+  /** Faxes created at or after this instant (a date-only flag: the start of that UTC day). */
   since?: Date;
+  /** Faxes created at or before this instant (a date-only flag: the end of that UTC day). */
   until?: Date;
   incrementalLookbackMs?: number;
+  /**
+   * With `incrementalLookbackMs` (sync, serve --sync-every): list everything again when no full
+   * listing started within this long (Twilio's clock); a date-filtered listing misses a fax whose
+   * `date_created` lies before the watermark yet appeared late. Undefined: never scheduled.
+   */
+  fullListingEveryMs?: number;
+  /** Faxes per page (1..1000); default 1000, the fewest requests. */
+  pageSize?: number;
   /** Count what is new without recording anything. */
   dryRun?: boolean;
 }

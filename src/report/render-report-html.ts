@@ -134,6 +134,7 @@ ${chainBanner(model)}
 <section class="panel wide" id="accounts">
   <h2>Accounts <span class="hint">each fax by sid: its account's CSV (open it, search for the sid), or faxes.csv for all</span></h2>
   ${accountsTable(model, context.accountFiles)}
+  ${listingCoverageLines(model)}
 </section>
 
 <section class="panel wide">
@@ -272,6 +273,18 @@ function accountsTable(model: ReportModel, files?: ReadonlyMap<string, string>):
     .join('');
   const more = model.byAccount.length > shown.length ? `<p class="note">Showing the ${shown.length} largest of ${model.byAccount.length} accounts; summary.json lists them all.</p>` : '';
   return `<div class="scroll"><table><thead><tr><th>Account</th><th class="num">Faxes</th><th class="num">Archived</th><th class="num">Share</th><th class="num">Deleted from Twilio</th><th class="num">Bytes</th><th>Every fax (CSV)</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
+}
+
+/** One line per account from the listing ledger: how far its listing is proven complete. */
+function listingCoverageLines(model: ReportModel): string {
+  if (model.listing.length === 0) return '';
+  const lines = model.listing.map((c) => {
+    const tone = c.complete ? 'ok' : 'bad';
+    const text = c.listedCompletelyUpTo === null ? 'never listed completely' : `listed completely up to ${formatTime(c.listedCompletelyUpTo)}`;
+    const left = c.unfinishedSweeps > 0 ? `; ${c.unfinishedSweeps} listing(s) unfinished, resumed by the next run` : '';
+    return `<li><code>${esc(c.account)}</code> <span class="pill ${tone}">${esc(text)}</span>${esc(left)}</li>`;
+  });
+  return `<ul class="note" id="listing-coverage">${lines.join('')}</ul>`;
 }
 
 function runsTable(runs: readonly RunRecord[]): string {

@@ -9,6 +9,7 @@
 import { ARCHIVED_STATES, FAX_STATES, type FaxState } from '../catalog/fax-states.js';
 import type { FaxRow, RunRecord, VerificationMethod } from '../catalog/catalog.js';
 import { redactSecrets } from '../errors.js';
+import type { AccountCoverage } from '../pipeline/listing-sweeps.js';
 
 /** Twilio prunes fax records and media 180 days after creation. */
 export const TWILIO_RETENTION_DAYS = 180;
@@ -115,6 +116,8 @@ export interface ReportModel {
   runs: RunRecord[];
   /** `headHash`: the newest event's hash (null when empty or broken): anchor it elsewhere. */
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash: string | null };
+  /** Per account: "listed completely up to T" from the listing ledger (issue 11 §3). */
+  listing: AccountCoverage[];
 }
 
 export interface ReportContext {
@@ -131,6 +134,7 @@ export interface ReportContext {
 export interface ReportFinish {
   runs: readonly RunRecord[];
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
+  listing?: readonly AccountCoverage[];
 }
 
 /** Whether a fax not yet archived is within the at-risk window before Twilio prunes it. */
@@ -321,6 +325,11 @@ export class ReportAccumulator {
     return any;
   }
 
+  /** The accounts seen so far. */
+  accounts(): string[] {
+    return [...this.byAccount.keys()];
+  }
+
   finish(extra: ReportFinish): ReportModel {
     const coverage = this.faxesNeedingProof === 0 ? 1 : this.faxesProven / this.faxesNeedingProof;
     return {
@@ -369,6 +378,7 @@ export class ReportAccumulator {
       },
       runs: [...extra.runs],
       chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },
+      listing: [...(extra.listing ?? [])],
     };
   }
 }

@@ -34,6 +34,8 @@ import {
 } from './bagit-manifests.js';
 import { renderReportHtml } from './render-report-html.js';
 import { renderSummaryJson } from './render-summary-json.js';
+import { reportNow } from './report-clock.js';
+import { accountCoverage, type AccountCoverage } from '../pipeline/listing-sweeps.js';
 import { hashFile, ReportFolder } from './report-folder.js';
 import { ReportAccumulator, type ReportModel } from './report-model.js';
 import { ConfigurationError } from '../errors.js';
@@ -101,7 +103,8 @@ class LineFile {
 }
 
 export async function writeReport(options: WriteReportOptions): Promise<ReportResult> {
-  const now = options.now ?? new Date();
+  // Twilio's clock as the latest archive/sync saw it, so rehearsals and real runs agree (issue 17 §5).
+  const now = options.now ?? reportNow(options.catalog.listRuns(50)).now;
   const softwareAgent = options.softwareAgent ?? 'fax-sunset';
   const storeUrl = options.store.displayUrl;
   const storeRoot = storeUrl.startsWith('file://') ? fileURLToPath(storeUrl) : null;
@@ -159,7 +162,11 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     }
 
     const accountFiles = accountCsv.finish();
-    const model = accumulator.finish({ runs: options.catalog.listRuns(options.runLimit ?? 50), chain: options.catalog.checkEventChain() });
+    const model = accumulator.finish({
+      runs: options.catalog.listRuns(options.runLimit ?? 50),
+      chain: options.catalog.checkEventChain(),
+      listing: listingCoverageOf(options.catalog, accumulator.accounts()),
+    });
     const oxum = payloadOxum(bytes, count);
 
     await writeCatalogCsv(options.catalog, folder.staged(FAXES_CSV));
@@ -245,4 +252,11 @@ async function placePayload(
   if (body === null) return false;
   await pipeline(body, createWriteStream(target, { mode: 0o600 }));
   return true;
+}
+
+/** Per account (every account with faxes or listings): "listed completely up to T", from the ledger. */
+function listingCoverageOf(catalog: Catalog, faxAccounts: readonly string[]): AccountCoverage[] {
+  const sweeps = catalog.listListingSweeps();
+  const accounts = new Set([...faxAccounts, ...sweeps.map((s) => s.accountSid)]);
+  return [...accounts].sort().map((account) => accountCoverage(account, sweeps.filter((s) => s.accountSid === account), null));
 }

@@ -26,6 +26,7 @@ import type {
   TwilioGateway,
 } from './twilio-gateway.js';
 import { createTwilioRestClient, TwilioTransportError, type TwilioRestClient } from './twilio-rest-client.js';
+import { TwilioClock } from './twilio-clock.js';
 import { FAX_SUNSET_USER_AGENT } from './user-agent.js';
 
 const FAX_API = 'https://fax.twilio.com/v1';
@@ -58,6 +59,8 @@ export interface HelperLibraryTwilioGatewayOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /** Twilio's clock from the responses' Date headers; shared with the subaccounts' gateways. */
+  clock?: TwilioClock;
 }
 
 type HttpMethod = 'get' | 'delete';
@@ -82,6 +85,7 @@ interface CallSpec<T> {
 
 export class HelperLibraryTwilioGateway implements TwilioGateway {
   readonly accountSid: string;
+  readonly clock: TwilioClock;
   private readonly options: HelperLibraryTwilioGatewayOptions;
   private readonly client: TwilioRestClient;
   private readonly mediaAgents: ReturnType<typeof createMediaAgents>;
@@ -91,7 +95,8 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
     if (!isSid(credentials.accountSid, 'AC')) throw new AuthError('the Twilio account sid must be AC followed by 32 hex digits');
     if (!credentials.username || !credentials.password) throw new AuthError(`no Twilio credentials for account ${credentials.accountSid}`);
     this.accountSid = credentials.accountSid;
-    this.options = options;
+    this.clock = options.clock ?? new TwilioClock();
+    this.options = { ...options, clock: this.clock };
     this.client = createTwilioRestClient({
       username: credentials.username,
       password: credentials.password,
@@ -217,8 +222,11 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
   /** One API call through the limiter: retries 429/5xx/network/malformed, maps the rest. */
   private call<T>(spec: CallSpec<T>): Promise<T> {
     return this.options.limiter.run<ApiResponse, T>(
-      async () =>
-        (await this.client.request({ method: spec.method, uri: spec.uri, params: spec.params })) as ApiResponse,
+      async () => {
+        const response = (await this.client.request({ method: spec.method, uri: spec.uri, params: spec.params })) as ApiResponse;
+        this.clock.observe(headerString(response.headers ?? {}, 'date'));
+        return response;
+      },
       (result) => this.classify(spec, result),
     );
   }

@@ -7,6 +7,7 @@
  * No Twilio SDK type appears here: callers see plain data.
  */
 import type { Readable } from 'node:stream';
+import type { TwilioClock } from './twilio-clock.js';
 
 /** A fax as Twilio's Fax API v1 returns it (snake_case JSON; every field may be null). */
 export interface TwilioFax {
@@ -75,6 +76,9 @@ export interface MediaDownload {
 export interface TwilioGateway {
   /** The account this gateway acts for (AC...). */
   readonly accountSid: string;
+
+  /** Twilio's clock as its responses' Date headers tell it (shared by an account's subaccounts). Optional for stubs. */
+  readonly clock?: TwilioClock;
 
   /**
    * Yields every fax matching the query, page by page, following `meta.next_page_url` verbatim until

@@ -2,7 +2,8 @@
  * `serve --sync-every`: while `serve` runs it holds the catalog's lock, so the nightly `sync`
  * cannot run beside it. Faxes that never pass the webhook (sent by other systems, received before
  * the numbers pointed here, late status changes) would then be missed until the freeze. This lists
- * every account on a timer, exactly as `sync` does (the watermark minus the lookback), and records
+ * every account on a timer, exactly as `sync` does (resuming an unfinished sweep, then the watermark
+ * minus the lookback, or everything when the full re-listing is due), and records
  * what it finds in the catalog; the server's archive worker, the only archiver in the process,
  * then archives those rows like any other queued fax. Deletion stays a separate, deliberate step.
  */
@@ -10,6 +11,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { describeError, UsageError } from '../errors.js';
 import { silentObserver } from '../pipeline/archive-observer.js';
 import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
+import { describeCoverage } from '../pipeline/listing-sweeps.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { WebhookLog } from './webhook-log.js';
 
@@ -19,6 +21,8 @@ export interface PeriodicListingOptions {
   accounts: () => Promise<ReadonlyMap<string, TwilioGateway>>;
   intervalMs: number;
   lookbackMs: number;
+  /** Everything is listed again when no full listing started within this long (0/undefined: never). */
+  fullListingEveryMs?: number;
   runId: number | null;
   log: WebhookLog;
   /** Called after a listing that recorded new or changed faxes (kicks the archive worker). */
@@ -52,12 +56,18 @@ export function startPeriodicListing(options: PeriodicListingOptions): PeriodicL
       const counts = await listIntoCatalog(
         { catalog: options.catalog, observer: silentObserver, runId: options.runId },
         accounts,
-        { incrementalLookbackMs: options.lookbackMs },
+        { incrementalLookbackMs: options.lookbackMs, ...(options.fullListingEveryMs ? { fullListingEveryMs: options.fullListingEveryMs } : {}) },
       );
       status.lastListingAt = new Date().toISOString();
       status.lastListing = counts;
       status.lastError = null;
-      options.log.write('info', 'listing-done', { accounts: accounts.size, ...counts });
+      const { coverage, ...figures } = counts;
+      options.log.write('info', 'listing-done', {
+        accounts: accounts.size,
+        ...figures,
+        incompleteAccounts: coverage.filter((c) => !c.complete).length,
+        coverage: coverage.map(describeCoverage).join('; '),
+      });
       if (counts.newFaxes + counts.updatedFaxes > 0) options.onRecorded(counts);
     } catch (error) {
       // A failed listing is retried at the next tick; the webhook keeps working meanwhile.

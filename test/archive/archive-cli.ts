@@ -112,7 +112,7 @@ export interface RewritingProxy {
  */
 export async function startRewritingProxy(
   targetUrl: string,
-  rewrite: (body: string, request: { method: string; path: string; status: number }) => string,
+  rewrite: (body: string, request: { method: string; path: string; status: number }) => string | { status: number; body: string },
 ): Promise<RewritingProxy> {
   const target = new URL(targetUrl);
   let origin = '';
@@ -125,11 +125,13 @@ export async function startRewritingProxy(
         up.on('error', () => res.destroy());
         up.on('end', () => {
           const forwarded = Buffer.concat(chunks).toString('utf8').split(target.origin).join(origin);
-          const body = rewrite(forwarded, { method: req.method ?? 'GET', path: req.url ?? '/', status: up.statusCode ?? 0 });
+          const rewritten = rewrite(forwarded, { method: req.method ?? 'GET', path: req.url ?? '/', status: up.statusCode ?? 0 });
+          // A rewrite may also answer with another status (e.g. fail one page of a listing).
+          const { status, body } = typeof rewritten === 'string' ? { status: up.statusCode ?? 502, body: rewritten } : rewritten;
           const headers = { ...up.headers };
           delete headers['content-length'];
           delete headers['transfer-encoding'];
-          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(body) });
+          res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
           res.end(body);
         });
       },

@@ -166,14 +166,15 @@ describe('reading in pages', () => {
     expect(catalog.countByState().failed).toBe(23);
   });
 
-  it('counts by state (every state present) and per account; the watermark is the newest date_created of an account', () => {
+  it('counts by state (every state present) and per account; listing faxes alone sets no watermark (only completed sweeps do)', () => {
     listMany(9);
     driveTo(catalog, 10, 'verified');
     const counts = catalog.countByState();
     expect(counts).toEqual({ listed: 9, fetched: 0, stored: 0, verified: 1, 'metadata-only': 0, deleted: 0, failed: 0, lost: 0 });
     expect(catalog.countByState(OTHER_ACCOUNT).listed).toBe(3);
-    expect(catalog.watermark(ACCOUNT)).toBe(twilioFax(10).date_created);
-    expect(catalog.watermark(OTHER_ACCOUNT)).toBe(twilioFax(9).date_created);
+    // The newest fax seen is no proof that the listing completed (issue 11 §3): see listing-ledger.test.ts.
+    expect(catalog.watermark(ACCOUNT)).toBeNull();
+    expect(catalog.watermark(OTHER_ACCOUNT)).toBeNull();
     expect(catalog.watermark('AC' + '0'.repeat(32))).toBeNull();
   });
 });

@@ -108,8 +108,11 @@ describe('sync after an archive', () => {
 
     const countsAfter = tableCounts(ws.catalog);
     expect(countsAfter.runs).toBe(countsBefore.runs! + 1);
+    // The sync's own listing sweep goes to the ledger (issue 11 §3), completed.
+    expect(countsAfter.listing_sweeps).toBe(countsBefore.listing_sweeps! + 1);
+    expect(summary.listingIncomplete).toBe(0);
     for (const table of Object.keys(countsBefore)) {
-      if (table === 'runs' || table === 'events') continue;
+      if (table === 'runs' || table === 'events' || table === 'listing_sweeps') continue;
       expect(countsAfter[table], `rows of ${table}`).toBe(countsBefore[table]);
     }
     // The run's own record, and nothing else, went to the event log.
@@ -119,9 +122,12 @@ describe('sync after an archive', () => {
   });
 
   it('picks up a new fax and a late status change; the old version goes to the history, the sidecar is rewritten', async () => {
-    // The newest fax sets the watermark, so it is inside the 48 h lookback by construction.
-    const newest = [...faxStates(ws.catalog).entries()].sort((a, b) => String(b[1].dateCreated).localeCompare(String(a[1].dateCreated)))[0]!;
-    const [changedSid, before] = newest;
+    // The watermark is where the last completed listing started (issue 11 §3): a fax created an hour
+    // before it is inside the 48 h lookback, so its late status change is listed by the next sync.
+    const recent = emu.emulator.createFax({ direction: 'inbound', withMedia: true, numPages: 1, dateCreated: new Date(Date.parse(EMULATOR_NOW) - 3_600_000).toISOString() });
+    expect((await cli(emu, ws, ['sync', '--json'])).code).toBe(0);
+    const changedSid = String(recent.sid);
+    const before = faxStates(ws.catalog).get(changedSid)!;
     const catalogBefore = openCatalog(ws.catalog, { readonly: true });
     const oldVersion = catalogBefore.getFax(changedSid)!;
     catalogBefore.close();

@@ -9,6 +9,7 @@ import {
 } from '../../scripts/torture/archive-audit.js';
 import { recheckEventChain, type ChainCheck, type EventRowFact } from '../../scripts/torture/event-chain-recheck.js';
 import type { SnapshotFax } from '../../scripts/torture/fax-snapshot.js';
+import type { ListingSweepFact } from '../../scripts/torture/listing-ledger-audit.js';
 
 const AC = 'AC' + 'a'.repeat(32);
 const FX1 = 'FX' + '1'.repeat(32);
@@ -27,6 +28,7 @@ interface Facts {
     integrity: string;
     chain: ChainCheck;
     events: { id: number; type: string; faxSid: string | null }[];
+    sweeps: ListingSweepFact[];
   };
   stored: StoredObjectFact[];
   pendingMultipartUploads: number;
@@ -39,8 +41,8 @@ function soundFacts(): Facts {
   const mediaKey = `${AC}/2021/11/${FX1}.pdf`;
   return {
     snapshot: [
-      { sid: FX1, accountSid: AC, hasMedia: true, sha256Hex: sha('pdf-bytes'), size: 9, contentType: 'application/pdf' },
-      { sid: FX2, accountSid: AC, hasMedia: false, sha256Hex: null, size: null, contentType: null },
+      { sid: FX1, accountSid: AC, hasMedia: true, sha256Hex: sha('pdf-bytes'), size: 9, contentType: 'application/pdf', dateCreated: '2021-11-20T00:00:00Z' },
+      { sid: FX2, accountSid: AC, hasMedia: false, sha256Hex: null, size: null, contentType: null, dateCreated: '2021-10-20T00:00:00Z' },
     ],
     remainingInTwilio: new Set(),
     twilioDeletedCount: 2,
@@ -66,6 +68,11 @@ function soundFacts(): Facts {
         { id: 3, type: 'deletion-intent', faxSid: FX1 },
         { id: 4, type: 'deletion-intent', faxSid: FX2 },
       ],
+      // A killed archive's sweep, absorbed by the full listing of the run that finished.
+      sweeps: [
+        { id: 1, accountSid: AC, startedAt: '2021-12-01T00:00:00.000Z', rangeAfter: null, rangeOnOrBefore: null, completedAt: '2021-12-01T00:10:00.000Z' },
+        { id: 2, accountSid: AC, startedAt: '2021-12-01T00:05:00.000Z', rangeAfter: null, rangeOnOrBefore: null, completedAt: '2021-12-01T00:10:00.000Z' },
+      ],
     },
     stored: [
       { key: mediaKey, size: 9, sha256Hex: sha('pdf-bytes') },
@@ -83,6 +90,23 @@ describe('auditArchive', () => {
     const result = auditArchive(soundFacts());
     expect(result.violations).toEqual([]);
     expect(result.figures).toMatchObject({ faxes: 2, withMedia: 1, archived: 2, deleted: 2, remainingInTwilio: 0, lost: 0, storedObjects: 3 });
+  });
+
+  it('checks the listing ledger: the last sweep completed, none left open, the coverage reaching every fax', () => {
+    const open = soundFacts();
+    open.catalog.sweeps[1]!.completedAt = null;
+    expect(auditArchive(open).violations).toEqual(expect.arrayContaining([
+      expect.stringContaining('the last listing sweep (#2)'), expect.stringContaining('unfinished listing sweeps after a clean finish: #2'),
+    ]));
+    const short = soundFacts();
+    short.catalog.sweeps = [{ ...short.catalog.sweeps[0]!, rangeOnOrBefore: '2021-11-01T00:00:00.000Z' }];
+    expect(auditArchive(short).violations).toEqual([expect.stringContaining(`1 faxes of ${AC} lie after its complete listing`)]);
+    const none = soundFacts();
+    none.catalog.sweeps = [];
+    expect(auditArchive(none).violations).toEqual([expect.stringContaining('has faxes but no listing sweep')]);
+    const partial = soundFacts();
+    partial.catalog.sweeps = [{ ...partial.catalog.sweeps[0]!, rangeAfter: '2021-11-01T00:00:00.000Z' }];
+    expect(auditArchive(partial).violations).toEqual([expect.stringContaining('never listed completely from the beginning')]);
   });
 
   it('calls a fax lost when it left Twilio and the store holds other bytes than Twilio served', () => {
