@@ -118,7 +118,7 @@ export async function archiveAction(
     };
     if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
     output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
-      result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`));
+      result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`));
     return result.exitCode;
   } finally {
     stopOnSignal.dispose();
