@@ -155,7 +155,8 @@ async function deleteOne(row: FaxRow, gateway: TwilioGateway, ctx: DeletionConte
   if (dryRun) return { ...base, outcome: 'would-delete' };
   if (ctx.runId === null) return { ...base, outcome: 'failed', error: 'no run is recorded in the catalog: nothing is deleted without one' };
   // Off the Twilio limiter: the store is asked while other workers wait for their DELETE's token.
-  const proof = await provePresentBeforeDelete(ctx.store, row, { forceFull: ctx.forceFullVerify, now: ctx.now });
+  // Timed by the wall clock, as the catalog times its run: an audit fact, not the run's `--now`.
+  const proof = await provePresentBeforeDelete(ctx.store, row, { forceFull: ctx.forceFullVerify, now: () => new Date() });
   if (proof.answer !== 'match') return refuseUnproven(row, proof, ctx);
   ctx.catalog.recordDeletionIntent(row.sid, ctx.runId, {
     at: proof.at,
