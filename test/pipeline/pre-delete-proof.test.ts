@@ -162,7 +162,7 @@ describe(`S3 (${process.env.FAX_SUNSET_TEST_S3 ?? 'moto, else s3rver'}): objects
     for (const sid of fresh) expect(readCatalog(w.catalogPath).faxes.get(sid)?.state).toBe('verified');
     const pending = deletableSids(w.catalogPath); // the fresh ones, and any an earlier test left
     expect(pending).toEqual(expect.arrayContaining(fresh));
-    const mediaBefore = w.emu.emulator.stats().mediaDownloads;
+    const mediaBefore = w.emu.emulator.stats().mediaRequests;
     const findingsBefore = findingsOf(w.catalogPath).length;
 
     // The store answers the run's start-up check; from the first listing page on, every HEAD and
@@ -186,7 +186,7 @@ describe(`S3 (${process.env.FAX_SUNSET_TEST_S3 ?? 'moto, else s3rver'}): objects
       expect(onTwilio(w.emu).has(sid), sid).toBe(true);
       expect(readCatalog(w.catalogPath).faxes.get(sid)?.state, sid).toBe('verified');
     }
-    expect(w.emu.emulator.stats().mediaDownloads).toBe(mediaBefore);
+    expect(w.emu.emulator.stats().mediaRequests).toBe(mediaBefore);
     expect(findingsOf(w.catalogPath)).toHaveLength(findingsBefore);
 
     const later = await run('sync', s3.endpoint, ['--delete']);
