@@ -44,7 +44,7 @@ function addArchiveOptions(command: Command): void {
   command
     .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
-    .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
+    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
     .option('--since <date>', 'only faxes created after this date (UTC)')
     .option('--until <date>', 'only faxes created on or before this date (UTC)')

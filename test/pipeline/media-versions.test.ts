@@ -72,6 +72,17 @@ describe('new media for an archived fax', () => {
     const manifest = readFileSync(join(dir, 'report', 'manifest-sha256.txt'), 'utf8');
     expect(manifest).toContain(v1.sha256Hex);
     expect(manifest).toContain(v2.sha256Hex);
+
+    // verify audits the superseded version too; a bad one is reported, and the fax stays as it is
+    // (Twilio no longer has those bytes to archive again).
+    rmSync(join(store(), v1.key));
+    const verify = await runCli(['verify', '--catalog', catalogPath(), '--store', store(), '--json'], { cwd: dir, env: emu.env });
+    expect(verify.code, verify.stderr).toBe(1);
+    expect(verify.stdout).toContain(v1.key);
+    const audited = openCatalog(catalogPath(), { readonly: true });
+    expect(audited.getFax(before.sid)!.state).toBe('verified');
+    expect(audited.listFindings({ outcome: 'missing' }).map((f) => f.key)).toEqual([v1.key]);
+    audited.close();
   });
 });
 
