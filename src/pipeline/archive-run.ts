@@ -103,7 +103,8 @@ export interface ArchiveResult {
 /** 0 when everything asked for is done; 1 when anything is left to retry or was lost. */
 export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0 || summary.stopped) return ExitCode.itemsLeft;
-  if ((summary.deleteProofFailed ?? 0) > 0 || (summary.deleteStoreUnavailable ?? 0) > 0 || (summary.deletionsUnsettled ?? 0) > 0) return ExitCode.itemsLeft;
+  // Not deleted for want of a proof, or an earlier deletion still unsettled: asked for, not done.
+  if (summary.deleteProofFailed > 0 || summary.deleteStoreUnavailable > 0 || summary.deletionsUnsettled > 0) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -179,27 +180,24 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
   let checksumMismatches = 0;
-  let countFaxResult: ((result: FaxResult) => void) | undefined;
+  const passContext: ArchivePassContext = { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested };
+  const countFaxResult = (result: FaxResult): void => {
+    observer.fax(result);
+    if (result.outcome === 'archived') summary.archived++;
+    else if (result.outcome === 'metadata-only') summary.metadataOnly++;
+    else if (result.outcome === 'lost') {
+      summary.lost++;
+      if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
+      failures.push(result);
+    } else {
+      summary.failed++;
+      failures.push(result);
+    }
+    summary.bytesStored += result.bytes;
+  };
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    const pass = await archiveUnfinishedFaxes(
-      { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested },
-      atRisk,
-      countFaxResult = (result) => {
-        observer.fax(result);
-        if (result.outcome === 'archived') summary.archived++;
-        else if (result.outcome === 'metadata-only') summary.metadataOnly++;
-        else if (result.outcome === 'lost') {
-          summary.lost++;
-          if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
-          failures.push(result);
-        } else {
-          summary.failed++;
-          failures.push(result);
-        }
-        summary.bytesStored += result.bytes;
-      },
-    );
+    const pass = await archiveUnfinishedFaxes(passContext, atRisk, countFaxResult);
     checksumMismatches = pass.checksumMismatches;
   } else {
     summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
@@ -220,13 +218,9 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         summary.deleteProofFailed += pass.proofFailedSids.length;
         summary.deleteStoreUnavailable += pass.storeUnavailable;
         // Twilio still has them: archived again in this run (deleted by a later one, once proven).
-        if (pass.proofFailedSids.length > 0 && countFaxResult && !stopRequested()) {
-          await archiveUnfinishedFaxes(
-            { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested },
-            pass.proofFailedSids.map((sid) => ({ sid, accountSid, dateCreated: null })),
-            countFaxResult,
-            { only: true },
-          );
+        if (pass.proofFailedSids.length > 0 && !stopRequested()) {
+          const sentBack = pass.proofFailedSids.map((sid) => ({ sid, accountSid, dateCreated: null }));
+          await archiveUnfinishedFaxes(passContext, sentBack, countFaxResult, { only: true });
         }
         summary.wouldDelete += pass.wouldDelete;
         failures.push(...pass.results);
