@@ -31,6 +31,28 @@ export interface CatalogDeletionFact {
   receiptAt: string | null;
   httpStatus: number | null;
   cancelledAt: string | null;
+  /** The run that recorded the intent, and the pre-delete proof it took (issue 11 §1). */
+  runId: number | null;
+  proofAt: string | null;
+  proofMethod: string | null;
+  proofRunId: number | null;
+  /** The proof's objects as the catalog stored them (JSON parsed here), or null. */
+  proofObjects: Array<{ kind: string; key: string; sha256: string }> | null;
+}
+
+export interface CatalogRunFact {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** A verified object a newer media version superseded: still in the store (issue 11 §6). */
+export interface CatalogObjectVersionFact {
+  faxSid: string;
+  kind: string;
+  key: string;
+  size: number;
+  sha256: string;
 }
 
 /** An object as the S3 server holds it: key below the archive prefix, and its bytes' real hash. */
@@ -58,6 +80,8 @@ export interface AuditFacts {
     events: readonly { id: number; type: string; faxSid: string | null }[];
     /** The listing ledger's rows (`listing_sweeps`); checked by listing-ledger-audit.ts. */
     sweeps?: readonly ListingSweepFact[];
+    runs: readonly CatalogRunFact[];
+    objectVersions: readonly CatalogObjectVersionFact[];
   };
   stored: readonly StoredObjectFact[];
   /** Multipart uploads begun and never completed or aborted: bytes stored nowhere useful. */
@@ -90,8 +114,9 @@ export interface AuditResult {
   violations: string[];
 }
 
-/** `<AccountSid>/<yyyy>/<mm>/<FaxSid>.<pdf|tiff|json>` (DESIGN.md "Media and verification"). */
-const OBJECT_KEY = /^(AC[0-9a-f]{32})\/(?:\d{4}\/\d{2}|unknown-date)\/(FX[0-9a-f]{32})\.(pdf|tiff|json)$/;
+/** `<AccountSid>/<yyyy>/<mm>/<FaxSid>[.v<N>].<pdf|tiff|json>` (DESIGN.md "Media and verification"; versions: issue 11 §6). */
+const OBJECT_KEY = /^(AC[0-9a-f]{32})\/(?:\d{4}\/\d{2}|unknown-date)\/(FX[0-9a-f]{32})(?:\.v\d+)?\.(pdf|tiff|json)$/;
+const PROOF_METHODS = new Set(['checksum', 'etag-md5', 'full']);
 const DELETABLE_RECEIPT = (status: number | null): boolean => status === 404 || (status !== null && status >= 200 && status < 300);
 
 export function auditArchive(facts: AuditFacts): AuditResult {
@@ -102,6 +127,7 @@ export function auditArchive(facts: AuditFacts): AuditResult {
   const storedByKey = new Map(facts.stored.map((s) => [s.key, s]));
   const snapshotBySid = new Map(facts.snapshot.map((f) => [f.sid, f]));
   const intentsWithoutProof = deletionIntentsBeforeProof(facts.catalog.events);
+  const runsById = new Map(facts.catalog.runs.map((r) => [r.id, r]));
 
   let archived = 0;
   let deleted = 0;
@@ -146,6 +172,7 @@ export function auditArchive(facts: AuditFacts): AuditResult {
         }
       }
       if (objects.length === 0) violations.push(`${fax.sid}: a deletion intent for a fax with no stored object`);
+      for (const problem of preDeleteProofProblems(deletion, objects, runsById)) violations.push(`${fax.sid}: ${problem}`);
     }
     const early = intentsWithoutProof.get(fax.sid);
     if (early !== undefined) violations.push(`${fax.sid}: event #${early} records a deletion intent before any verified/metadata-only event`);
@@ -161,8 +188,14 @@ export function auditArchive(facts: AuditFacts): AuditResult {
     if (!snapshotBySid.has(row.sid)) violations.push(`catalog: fax ${row.sid} was never in Twilio`);
   }
 
-  // The store: only the objects the layout names, each recorded in the catalog, one per fax and kind.
+  // The store: only the objects the layout names, each recorded in the catalog (as the current
+  // object or a superseded version), one current object per fax and kind.
   const catalogKeys = new Map(facts.catalog.objects.map((o) => [o.key, o]));
+  const versionKeys = new Set(facts.catalog.objectVersions.map((o) => o.key));
+  for (const version of facts.catalog.objectVersions) {
+    const stored = storedByKey.get(version.key);
+    if (!stored || stored.sha256Hex !== version.sha256) violations.push(`store: superseded version ${version.key} is missing or holds other bytes`);
+  }
   const keysPerFax = new Map<string, string[]>();
   for (const stored of facts.stored) {
     const match = OBJECT_KEY.exec(stored.key);
@@ -173,11 +206,11 @@ export function auditArchive(facts: AuditFacts): AuditResult {
     const [, accountSid, faxSid, extension] = match as unknown as [string, string, string, string];
     const kind = extension === 'json' ? 'sidecar' : 'media';
     const group = `${faxSid} ${kind}`;
-    keysPerFax.set(group, [...(keysPerFax.get(group) ?? []), stored.key]);
+    if (!versionKeys.has(stored.key)) keysPerFax.set(group, [...(keysPerFax.get(group) ?? []), stored.key]);
     const fax = snapshotBySid.get(faxSid);
     if (!fax) violations.push(`store: ${stored.key} belongs to no fax Twilio had`);
     else if (fax.accountSid !== accountSid) violations.push(`store: ${stored.key} is filed under another account than ${fax.accountSid}`);
-    if (!catalogKeys.has(stored.key)) violations.push(`store: ${stored.key} is not recorded in the catalog (orphan)`);
+    if (!catalogKeys.has(stored.key) && !versionKeys.has(stored.key)) violations.push(`store: ${stored.key} is not recorded in the catalog (orphan)`);
   }
   for (const [group, keys] of keysPerFax) {
     if (keys.length > 1) violations.push(`store: ${group} stored twice: ${keys.join(', ')}`);
@@ -193,8 +226,8 @@ export function auditArchive(facts: AuditFacts): AuditResult {
   if (deletedInCatalog !== deleted) violations.push(`counts: catalog has ${deletedInCatalog} faxes deleted, Twilio lost ${deleted}`);
   if (facts.twilioDeletedCount !== deleted) violations.push(`counts: the emulator removed ${facts.twilioDeletedCount} faxes, ${deleted} of the starting faxes are gone`);
   const verifiedObjects = facts.catalog.objects.filter((o) => o.verifiedAt !== null).length;
-  if (facts.finishedClean && facts.stored.length !== facts.catalog.objects.length) {
-    violations.push(`counts: ${facts.stored.length} objects in the store, ${facts.catalog.objects.length} in the catalog`);
+  if (facts.finishedClean && facts.stored.length !== facts.catalog.objects.length + facts.catalog.objectVersions.length) {
+    violations.push(`counts: ${facts.stored.length} objects in the store, ${facts.catalog.objects.length + facts.catalog.objectVersions.length} in the catalog`);
   }
   if (facts.finishedClean && verifiedObjects !== facts.catalog.objects.length) {
     violations.push(`counts: ${facts.catalog.objects.length - verifiedObjects} catalog objects are not verified after a clean finish`);
@@ -256,6 +289,38 @@ function provenCopy(
     return { ok: false, why: 'stored media bytes are not the bytes Twilio served', problems };
   }
   return { ok: true, why: '', problems };
+}
+
+/**
+ * The pre-delete proof of one deletion row (issue 11 §1): taken by the run that recorded the intent,
+ * after that run started and before the intent, by a known method, and (unless the intent was
+ * withdrawn, after which the fax may be archived again) covering every object the catalog holds
+ * for the fax with the SHA-256 it recorded.
+ */
+function preDeleteProofProblems(
+  deletion: CatalogDeletionFact,
+  objects: readonly CatalogObjectFact[],
+  runsById: ReadonlyMap<number, CatalogRunFact>,
+): string[] {
+  const at = `deletion intent at ${deletion.intentAt}`;
+  if (deletion.proofAt === null || deletion.proofObjects === null) return [`${at} carries no pre-delete proof`];
+  const problems: string[] = [];
+  if (!PROOF_METHODS.has(deletion.proofMethod ?? '')) problems.push(`${at}: unknown proof method ${deletion.proofMethod}`);
+  if (deletion.runId === null || deletion.proofRunId !== deletion.runId) problems.push(`${at}: proof taken by run ${deletion.proofRunId}, intent by run ${deletion.runId}`);
+  if (deletion.proofAt > deletion.intentAt) problems.push(`${at}: proof taken after the intent (${deletion.proofAt})`);
+  const run = deletion.runId === null ? undefined : runsById.get(deletion.runId);
+  if (!run) problems.push(`${at}: its run ${deletion.runId} is not in the catalog`);
+  else if (deletion.proofAt < run.startedAt || (run.finishedAt !== null && deletion.proofAt > run.finishedAt)) {
+    problems.push(`${at}: proof at ${deletion.proofAt} is outside its run (${run.startedAt} .. ${run.finishedAt ?? 'unfinished'})`);
+  }
+  if (deletion.cancelledAt === null) {
+    const proven = new Map(deletion.proofObjects.map((o) => [o.key, o.sha256]));
+    for (const object of objects) {
+      if (proven.get(object.key) !== object.sha256) problems.push(`${at}: the proof does not cover ${object.kind} ${object.key} as recorded`);
+    }
+    if (proven.size !== objects.length) problems.push(`${at}: the proof names ${proven.size} objects, the catalog holds ${objects.length}`);
+  }
+  return problems;
 }
 
 /** Fax sid -> id of a `deletion-intent` event with no `verified`/`metadata-only` event for that fax before it. */

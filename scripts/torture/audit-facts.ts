@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pLimit from 'p-limit';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { CatalogDeletionFact, CatalogFaxFact, CatalogObjectFact, StoredObjectFact } from './archive-audit.js';
+import type { CatalogDeletionFact, CatalogFaxFact, CatalogObjectFact, CatalogObjectVersionFact, CatalogRunFact, StoredObjectFact } from './archive-audit.js';
 import type { ListingSweepFact } from './listing-ledger-audit.js';
 import { recheckEventChain, type ChainCheck, type EventRowFact } from './event-chain-recheck.js';
 
@@ -20,11 +20,13 @@ export interface CatalogFacts {
   chain: ChainCheck;
   events: { id: number; type: string; faxSid: string | null }[];
   sweeps: ListingSweepFact[];
+  runs: CatalogRunFact[];
+  objectVersions: CatalogObjectVersionFact[];
 }
 
 /** For a torture whose runs never got as far as creating the catalog: the reason stands in for integrity. */
 export function emptyCatalogFacts(reason: string): CatalogFacts {
-  return { faxes: [], objects: [], deletions: [], integrity: reason, chain: { events: 0, brokenAtId: null }, events: [], sweeps: [] };
+  return { faxes: [], objects: [], deletions: [], integrity: reason, chain: { events: 0, brokenAtId: null }, events: [], sweeps: [], runs: [], objectVersions: [] };
 }
 
 export function readCatalogFacts(catalogPath: string): CatalogFacts {
@@ -38,9 +40,19 @@ export function readCatalogFacts(catalogPath: string): CatalogFacts {
     const objects = (db.prepare('SELECT fax_sid, kind, key, size, sha256, verified_at FROM objects').all() as
       { fax_sid: string; kind: string; key: string; size: number; sha256: string; verified_at: string | null }[])
       .map((r) => ({ faxSid: r.fax_sid, kind: r.kind, key: r.key, size: r.size, sha256: r.sha256, verifiedAt: r.verified_at }));
-    const deletions = (db.prepare('SELECT fax_sid, intent_at, receipt_at, http_status, cancelled_at FROM deletions').all() as
-      { fax_sid: string; intent_at: string; receipt_at: string | null; http_status: number | null; cancelled_at: string | null }[])
-      .map((r) => ({ faxSid: r.fax_sid, intentAt: r.intent_at, receiptAt: r.receipt_at, httpStatus: r.http_status, cancelledAt: r.cancelled_at }));
+    const deletions = (db.prepare(`SELECT fax_sid, intent_at, receipt_at, http_status, cancelled_at, run_id, proof_at, proof_method, proof_run_id, proof
+        FROM deletions`).all() as
+      { fax_sid: string; intent_at: string; receipt_at: string | null; http_status: number | null; cancelled_at: string | null;
+        run_id: number | null; proof_at: string | null; proof_method: string | null; proof_run_id: number | null; proof: string | null }[])
+      .map((r): CatalogDeletionFact => ({
+        faxSid: r.fax_sid, intentAt: r.intent_at, receiptAt: r.receipt_at, httpStatus: r.http_status, cancelledAt: r.cancelled_at,
+        runId: r.run_id, proofAt: r.proof_at, proofMethod: r.proof_method, proofRunId: r.proof_run_id, proofObjects: parseProof(r.proof),
+      }));
+    const runs = (db.prepare('SELECT id, started_at, finished_at FROM runs').all() as { id: number; started_at: string; finished_at: string | null }[])
+      .map((r) => ({ id: r.id, startedAt: r.started_at, finishedAt: r.finished_at }));
+    const objectVersions = (db.prepare('SELECT fax_sid, kind, key, size, sha256 FROM object_versions').all() as
+      { fax_sid: string; kind: string; key: string; size: number; sha256: string }[])
+      .map((r) => ({ faxSid: r.fax_sid, kind: r.kind, key: r.key, size: r.size, sha256: r.sha256 }));
     const eventRows = db.prepare('SELECT id, at, type, fax_sid, data, prev_hash, hash FROM events ORDER BY id').all() as EventRowFact[];
     const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'listing_sweeps'`).get() !== undefined;
     const sweeps = hasLedger
@@ -56,6 +68,8 @@ export function readCatalogFacts(catalogPath: string): CatalogFacts {
       chain: recheckEventChain(eventRows),
       events: eventRows.map((e) => ({ id: e.id, type: e.type, faxSid: e.fax_sid })),
       sweeps,
+      runs,
+      objectVersions,
     };
   } finally {
     db.close();
@@ -135,4 +149,15 @@ export async function readStoreFacts(location: S3Location, options: { concurrenc
 
 export function lockFileExists(catalogPath: string): boolean {
   return existsSync(`${catalogPath}.lock`);
+}
+
+/** A deletion row's proof JSON; null when absent or unreadable (the audit then says so). */
+function parseProof(text: string | null): Array<{ kind: string; key: string; sha256: string }> | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? (value as Array<{ kind: string; key: string; sha256: string }>) : null;
+  } catch {
+    return null;
+  }
 }

@@ -53,7 +53,28 @@ export interface FaxRow {
   /** Set when the media was downloaded (state fetched and later). */
   media: { size: number; sha256Hex: string; md5Hex: string; contentType: string; pages: number | null } | null;
   objects: ObjectRecord[];
+  /** Verified objects a newer version superseded (new media under a new key): still in the store, oldest first. */
+  previousObjects?: ObjectVersionRecord[];
   deletion: DeletionRecord | null;
+}
+
+/** A verified object superseded by a newer version of the fax (issue 11 §6): its bytes stay in the store. */
+export interface ObjectVersionRecord extends ObjectRecord {
+  verifiedAt: string;
+  verificationMethod: VerificationMethod;
+  supersededAt: string;
+}
+
+/**
+ * What the store answered about one object immediately before a DELETE (issue 11 §1). Only a
+ * proof whose every object matched is recorded with an intent.
+ */
+export interface DeletionProof {
+  /** When the proof was taken (ISO 8601); the catalog refuses one older than the run. */
+  at: string;
+  /** The weakest method used over the fax's objects. */
+  method: VerificationMethod;
+  objects: Array<{ kind: ObjectKind; key: string; method: VerificationMethod; sha256: string }>;
 }
 
 export interface DeletionRecord {
@@ -63,6 +84,10 @@ export interface DeletionRecord {
   receiptAt: string | null;
   httpStatus: number | null;
   requestId: string | null;
+  /** The pre-delete proof (null on intents recorded before schema version 3). */
+  proofAt?: string | null;
+  proofMethod?: VerificationMethod | null;
+  proofRunId?: number | null;
 }
 
 export type ListedChange = 'new' | 'updated' | 'unchanged' | 'stale';
@@ -176,9 +201,10 @@ export interface Catalog {
   listDeletable(options: { accountSid?: string; limit: number; after?: { dateCreated: string | null; sid: string } }): FaxRow[];
   /**
    * Phase 1 of a deletion, fsynced before it returns. The database refuses it unless the fax is
-   * verified / metadata-only with every object verified. Idempotent while an intent is open.
+   * verified / metadata-only with every object verified, and `proof` was taken in this very run
+   * (`runId` recorded and unfinished, the proof no older than its start). Idempotent while an intent is open.
    */
-  recordDeletionIntent(sid: string, runId: number | null): void;
+  recordDeletionIntent(sid: string, runId: number, proof: DeletionProof): void;
   /**
    * Phase 2, fsynced: the receipt (2xx, or 404 = already gone; anything else throws); the fax becomes
    * `deleted`. Needs an open intent. Idempotent once deleted. Refused if the fax left verified /
@@ -187,6 +213,13 @@ export interface Catalog {
   recordDeletionReceipt(sid: string, receipt: { httpStatus: number; requestId: string | null; at: string }): void;
   /** Intents without a receipt (a crash or an unknown outcome): reconciled with a fetch on the next run. */
   listOpenDeletionIntents(accountSid?: string): DeletionRecord[];
+  /**
+   * Settles an open intent whose fax Twilio no longer has (a fetch answered 404): the receipt is
+   * recorded on the intent; a fax still verified / metadata-only becomes `deleted`, any other (a
+   * re-audit sent it back meanwhile, issue 11 §5) becomes `lost` with the reason, never an error.
+   * No-op without an open intent. Returns what the fax became, or null when there was nothing to settle.
+   */
+  settleGoneDeletion(sid: string, receipt: { httpStatus: 404; requestId: string | null; at: string }): 'deleted' | 'lost' | null;
   /** Withdraws an intent whose DELETE certainly did not happen (the fetch still finds the fax). Kept as evidence; no-op without one. */
   cancelDeletionIntent(sid: string): void;
 

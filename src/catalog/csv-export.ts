@@ -36,6 +36,7 @@ export const CSV_COLUMNS = [
   'sidecar_key',
   'sidecar_sha256',
   'sidecar_verified_at',
+  'previous_media',
   'deleted_at',
   'delete_http_status',
   'twilio_request_id',
@@ -86,6 +87,9 @@ export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | n
     sidecar_key: sidecar?.key ?? null,
     sidecar_sha256: sidecar?.sha256Hex ?? null,
     sidecar_verified_at: sidecar?.verifiedAt ?? null,
+    // Every earlier verified media version, still in the store (issue 11 §6): `key sha256 verified_at method`, oldest first.
+    previous_media: (fax.previousObjects ?? []).filter((o) => o.kind === 'media')
+      .map((o) => `${o.key} ${o.sha256Hex} ${o.verifiedAt} ${o.verificationMethod}`).join(' | ') || null,
     deleted_at: receipt?.receiptAt ?? null,
     delete_http_status: receipt?.httpStatus ?? null,
     twilio_request_id: receipt?.requestId ?? null,

@@ -227,6 +227,56 @@ END;
 `,
   },
   {
+    version: 3,
+    description: 'deletion proof taken at the moment of deletion (same run); superseded object versions kept',
+    sql: `
+-- Issue 11 §1: a fax verified weeks ago is not deleted on the strength of that old row. Each
+-- deletion intent carries the proof taken immediately before its DELETE: when, how (the weakest
+-- method over the fax's objects) and in which run, with each object's answer as JSON.
+ALTER TABLE deletions ADD COLUMN proof_at TEXT;
+ALTER TABLE deletions ADD COLUMN proof_method TEXT CHECK (proof_method IS NULL OR proof_method IN ('checksum','etag-md5','full'));
+ALTER TABLE deletions ADD COLUMN proof_run_id INTEGER;
+ALTER TABLE deletions ADD COLUMN proof TEXT;
+-- No intent without a proof of this very run: the run is recorded, still open, and started before
+-- the proof was taken. Intents written before this migration keep NULL proofs (their runs are over).
+CREATE TRIGGER deletions_require_proof_of_this_run BEFORE INSERT ON deletions
+WHEN NEW.proof_at IS NULL OR NEW.proof_method IS NULL OR NEW.proof IS NULL
+  OR NEW.run_id IS NULL OR NEW.proof_run_id IS NOT NEW.run_id
+  OR NOT EXISTS (SELECT 1 FROM runs WHERE id = NEW.run_id AND finished_at IS NULL AND started_at <= NEW.proof_at)
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a deletion intent needs a store proof taken in the same, unfinished run');
+END;
+
+-- Issue 11 §6: archived bytes are evidence. When Twilio reports new media for an archived fax, the
+-- new media goes under a new key and the verified object it supersedes, with its proof, moves here.
+CREATE TABLE object_versions (
+  id INTEGER PRIMARY KEY,
+  fax_sid TEXT NOT NULL REFERENCES faxes (sid),
+  kind TEXT NOT NULL CHECK (kind IN ('media','sidecar')),
+  key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  md5 TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  etag TEXT,
+  version_id TEXT,
+  stored_at TEXT NOT NULL,
+  verified_at TEXT NOT NULL,
+  verification_method TEXT NOT NULL,
+  superseded_at TEXT NOT NULL
+);
+CREATE INDEX object_versions_sid ON object_versions (fax_sid, id);
+CREATE TRIGGER object_versions_no_update BEFORE UPDATE ON object_versions
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a superseded object version is never changed');
+END;
+CREATE TRIGGER object_versions_no_delete BEFORE DELETE ON object_versions
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a superseded object version is never removed');
+END;
+`,
+  },
+  {
     version: 4,
     description: 'listing ledger: every listing sweep of an account, its range, how far it got, whether it completed',
     // A listing is complete only when a sweep of the account finished, never because the newest fax

@@ -15,6 +15,7 @@ import { ConfigurationError, InvariantError, LockError, redactSecrets } from '..
 import type {
   Catalog,
   CatalogEvent,
+  DeletionProof,
   DeletionRecord,
   FaxHistoryEntry,
   FaxRow,
@@ -22,6 +23,7 @@ import type {
   ListedChange,
   ObjectKind,
   ObjectRecord,
+  ObjectVersionRecord,
   RunKind,
   RunRecord,
   VerificationFinding,
@@ -103,6 +105,15 @@ interface DeletionDbRow {
   receipt_at: string | null;
   http_status: number | null;
   request_id: string | null;
+  proof_at?: string | null;
+  proof_method?: VerificationMethod | null;
+  proof_run_id?: number | null;
+}
+
+interface ObjectVersionDbRow extends ObjectDbRow {
+  verified_at: string;
+  verification_method: VerificationMethod;
+  superseded_at: string;
 }
 
 interface EventDbRow {
@@ -292,6 +303,14 @@ export class SqliteCatalog implements Catalog {
       }
       for (const o of objects) {
         const previous = this.stmt.getObject.get(sid, o.kind) as ObjectDbRow | undefined;
+        // A verified object under another key stays in the store (issue 11 §6): its row and proof
+        // are kept as a version. One rewritten in place (a sidecar) keeps only the event below.
+        if (previous && previous.key !== o.key && previous.verified_at !== null && previous.verification_method !== null) {
+          this.stmt.insertObjectVersion.run(
+            sid, previous.kind, previous.key, previous.size, previous.sha256, previous.md5, previous.content_type, previous.etag,
+            previous.version_id, previous.stored_at, previous.verified_at, previous.verification_method, at,
+          );
+        }
         this.stmt.upsertObject.run(sid, o.kind, o.key, o.size, o.sha256Hex, o.md5Hex, o.contentType, o.etag, o.versionId, o.storedAt);
         if (previous && (previous.key !== o.key || previous.sha256 !== o.sha256Hex)) {
           this.appendEventInTransaction('object-replaced', { kind: o.kind, previousKey: previous.key, previousSha256: previous.sha256, key: o.key, sha256: o.sha256Hex }, sid, at);
@@ -380,7 +399,10 @@ export class SqliteCatalog implements Catalog {
     return rows.map((r) => this.toFaxRow(r));
   }
 
-  recordDeletionIntent(sid: string, runId: number | null): void {
+  recordDeletionIntent(sid: string, runId: number, proof: DeletionProof): void {
+    if (!VERIFICATION_METHODS.includes(proof.method) || proof.objects.length === 0) {
+      throw new InvariantError(`fax ${sid}: a deletion intent needs a pre-delete proof of every object`);
+    }
     this.durable(() => {
       const at = this.iso();
       const fax = this.requireFax(sid);
@@ -388,8 +410,39 @@ export class SqliteCatalog implements Catalog {
         throw new InvariantError(`refused: fax ${sid} is ${fax.state}, not verified or metadata-only; it must not be deleted from Twilio`);
       }
       if (this.stmt.openIntent.get(sid)) return; // idempotent: the intent is already on disk
-      this.stmt.insertIntent.run(sid, at, runId);
-      this.appendEventInTransaction('deletion-intent', { runId }, sid, at);
+      // The proof must cover exactly the objects the catalog holds, with their recorded SHA-256.
+      const objects = this.stmt.objectsFor.all(sid) as ObjectDbRow[];
+      const proven = new Map(proof.objects.map((o) => [`${o.kind} ${o.key}`, o.sha256]));
+      if (objects.some((o) => proven.get(`${o.kind} ${o.key}`) !== o.sha256) || proven.size !== objects.length) {
+        throw new InvariantError(`refused: fax ${sid}: the pre-delete proof does not cover its stored objects as recorded`);
+      }
+      this.stmt.insertIntent.run(sid, at, runId, proof.at, proof.method, runId, canonicalJson(proof.objects));
+      this.appendEventInTransaction('deletion-intent', { runId, proofAt: proof.at, proofMethod: proof.method }, sid, at);
+    });
+  }
+
+  settleGoneDeletion(sid: string, receipt: { httpStatus: 404; requestId: string | null; at: string }): 'deleted' | 'lost' | null {
+    return this.durable(() => {
+      const at = this.iso();
+      const fax = this.requireFax(sid);
+      const intent = this.stmt.openIntent.get(sid) as { id: number } | undefined;
+      if (!intent) return null;
+      const requestId = receipt.requestId === null ? null : redactSecrets(receipt.requestId);
+      this.stmt.recordReceipt.run(receipt.at, receipt.httpStatus, requestId, intent.id);
+      this.appendEventInTransaction('deletion-receipt', { httpStatus: receipt.httpStatus, requestId, receiptAt: receipt.at }, sid, at);
+      if (canTransition(fax.state, 'deleted')) {
+        this.setState(sid, fax.state, 'deleted', at);
+        return 'deleted';
+      }
+      // The DELETE went through, but the fax had left verified meanwhile (a re-audit found its copy
+      // bad): Twilio's copy is gone and ours is not proven. Said loudly, never a run-stopping error.
+      const reason = `deleted from Twilio by an earlier run's DELETE while it was ${fax.state} (its stored copy was no longer proven)`;
+      if (fax.state !== 'lost') {
+        this.stmt.setLastError.run(cleanReason(reason), sid);
+        this.setState(sid, fax.state, 'lost', at);
+        this.appendEventInTransaction('lost', { from: fax.state, reason }, sid, at);
+      }
+      return 'lost';
     });
   }
 
@@ -626,6 +679,9 @@ export class SqliteCatalog implements Catalog {
   private toFaxRow(r: FaxDbRow): FaxRow {
     const objects = (this.stmt.objectsFor.all(r.sid) as ObjectDbRow[]).map(toObjectRecord);
     const deletion = this.stmt.currentDeletion.get(r.sid) as DeletionDbRow | undefined;
+    const previousObjects = (this.stmt.objectVersionsFor.all(r.sid) as ObjectVersionDbRow[]).map(
+      (o): ObjectVersionRecord => ({ ...toObjectRecord(o), verifiedAt: o.verified_at, verificationMethod: o.verification_method, supersededAt: o.superseded_at }),
+    );
     return {
       sid: r.sid,
       accountSid: r.account_sid,
@@ -648,6 +704,7 @@ export class SqliteCatalog implements Catalog {
           ? { size: r.media_size, sha256Hex: r.media_sha256, md5Hex: r.media_md5, contentType: r.media_content_type ?? '', pages: r.media_pages }
           : null,
       objects,
+      previousObjects,
       deletion: deletion ? toDeletionRecord(deletion) : null,
     };
   }
@@ -777,7 +834,10 @@ function prepareStatements(db: Database.Database) {
     verifyObject: p(`UPDATE objects SET verified_at = ?, verification_method = ? WHERE fax_sid = ? AND kind = ?`),
 
     openIntent: p(`SELECT id FROM deletions WHERE fax_sid = ? AND receipt_at IS NULL AND cancelled_at IS NULL`),
-    insertIntent: p(`INSERT INTO deletions (fax_sid, intent_at, run_id) VALUES (?, ?, ?)`),
+    insertIntent: p(`INSERT INTO deletions (fax_sid, intent_at, run_id, proof_at, proof_method, proof_run_id, proof) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    insertObjectVersion: p(`INSERT INTO object_versions (fax_sid, kind, key, size, sha256, md5, content_type, etag, version_id, stored_at,
+        verified_at, verification_method, superseded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    objectVersionsFor: p(`SELECT * FROM object_versions WHERE fax_sid = ? ORDER BY id`),
     recordReceipt: p(`UPDATE deletions SET receipt_at = ?, http_status = ?, request_id = ? WHERE id = ?`),
     cancelIntent: p(`UPDATE deletions SET cancelled_at = ? WHERE id = ?`),
     currentDeletion: p(`SELECT * FROM deletions WHERE fax_sid = ? AND cancelled_at IS NULL ORDER BY id DESC LIMIT 1`),
@@ -821,7 +881,10 @@ function toObjectRecord(o: ObjectDbRow): ObjectRecord {
 }
 
 function toDeletionRecord(d: DeletionDbRow): DeletionRecord {
-  return { faxSid: d.fax_sid, intentAt: d.intent_at, runId: d.run_id, receiptAt: d.receipt_at, httpStatus: d.http_status, requestId: d.request_id };
+  return {
+    faxSid: d.fax_sid, intentAt: d.intent_at, runId: d.run_id, receiptAt: d.receipt_at, httpStatus: d.http_status, requestId: d.request_id,
+    proofAt: d.proof_at ?? null, proofMethod: d.proof_method ?? null, proofRunId: d.proof_run_id ?? null,
+  };
 }
 
 /** A reason kept in the catalog: one line, secrets redacted, bounded. */

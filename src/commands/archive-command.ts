@@ -63,7 +63,7 @@ function addArchiveOptions(command: Command): void {
   command
     .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
-    .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
+    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
     .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
     .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
@@ -140,7 +140,7 @@ export async function archiveAction(
     if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
     output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
       [...s.listing.map((c) => `  ${describeCoverage(c)}`),
-        ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ''}`)]);
+        ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
     return result.exitCode;
   } finally {
     stopOnSignal.dispose();

@@ -108,6 +108,7 @@ function humanOutput(quiet: boolean): RunOutput {
     },
     deletion(result) {
       if (result.outcome === 'failed') say(`DELETE FAILED ${result.sid}: ${result.error ?? ''}`);
+      else if (result.outcome === 'proof-failed' || result.outcome === 'store-unavailable') say(`NOT DELETED ${result.sid}: ${result.reason ?? ''}`);
       bar?.advance(1);
     },
     advance(count = 1) {

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
 import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError } from '../errors.js';
 import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
-import { mediaObjectKey, sidecarObjectKey } from '../store/object-layout.js';
+import { mediaVersionKey, sidecarObjectKey } from '../store/object-layout.js';
 import { verifyStoredObject } from '../store/verify-object.js';
 import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { hasMedia, sidecarFor } from './fax-metadata.js';
@@ -101,12 +101,7 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
     }
     ctx.catalog.markFetched(row.sid, fetched.media);
 
-    const key = mediaObjectKey({
-      accountSid: row.accountSid,
-      faxSid: row.sid,
-      dateCreated: row.dateCreated,
-      kind: fileExtensionFor(fetched.kind),
-    });
+    const key = mediaKeyFor(row, fetched.media.sha256Hex, fileExtensionFor(fetched.kind));
     // Media and sidecar go up side by side: each is its own object, verified on its own below.
     const [put, sidecar] = await bothSettled([
       putChecked(
@@ -141,6 +136,21 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
   } finally {
     await rm(spoolPath, { force: true });
   }
+}
+
+/**
+ * Where these media bytes go (issue 11 §6). Bytes already recorded for the fax (its current or a
+ * superseded version) keep their key; new bytes for a fax that already has a verified media copy
+ * get the next version's key, so that copy is never overwritten. An unverified object proves
+ * nothing and its key may be written again (a crash before verification, a copy found bad).
+ */
+export function mediaKeyFor(row: Pick<FaxRow, 'sid' | 'accountSid' | 'dateCreated' | 'objects' | 'previousObjects'>, sha256Hex: string, kind: 'pdf' | 'tiff'): string {
+  const ref = { accountSid: row.accountSid, faxSid: row.sid, dateCreated: row.dateCreated, kind };
+  const current = row.objects.find((o) => o.kind === 'media');
+  const versions = [...(row.previousObjects ?? []).filter((o) => o.kind === 'media'), ...(current?.verifiedAt ? [current] : [])];
+  const same = versions.find((o) => o.sha256Hex === sha256Hex);
+  if (same) return same.key;
+  return mediaVersionKey({ ...ref, version: versions.length + 1 });
 }
 
 type KeptMedia = { media: NonNullable<FaxRow['media']>; object: ObjectRecord };

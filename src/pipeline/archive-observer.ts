@@ -10,7 +10,11 @@ export type ArchivePhase = 'reconcile' | 'list' | 'archive' | 'delete' | 'csv' |
 export interface DeletionResult {
   sid: string;
   accountSid: string;
-  outcome: 'deleted' | 'already-gone' | 'would-delete' | 'failed' | 'skipped';
+  /**
+   * `proof-failed`: the store no longer held what was verified (missing or other bytes): not
+   * deleted, archived again. `store-unavailable`: the store did not answer the pre-delete proof.
+   */
+  outcome: 'deleted' | 'already-gone' | 'would-delete' | 'failed' | 'skipped' | 'proof-failed' | 'store-unavailable';
   httpStatus?: number;
   requestId?: string | null;
   error?: string;

@@ -85,6 +85,12 @@ export interface ArchiveSummary {
   deleteFailed: number;
   wouldDelete: number;
   deletionBlockedReason: string | null;
+  /** Faxes not deleted because the pre-delete proof found an object missing or different (archived again). */
+  deleteProofFailed: number;
+  /** Faxes not deleted because the store did not answer the pre-delete proof (a later run asks again). */
+  deleteStoreUnavailable: number;
+  /** Open deletion intents Twilio did not answer for this run (a later run fetches them again). */
+  deletionsUnsettled: number;
   /** Faxes not archived at the end of the run (failed ones included; lost ones are counted as lost). */
   unfinished: number;
   /** Unarchived faxes within `atRiskDays` of Twilio's 180-day pruning when the run started. */
@@ -119,6 +125,8 @@ export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0 || summary.stopped) return ExitCode.itemsLeft;
   // A listing that did not complete may hide faxes the run never saw (issue 11 §3).
   if (summary.listingIncomplete > 0) return ExitCode.itemsLeft;
+  // Not deleted for want of a proof, or an earlier deletion still unsettled: asked for, not done.
+  if (summary.deleteProofFailed > 0 || summary.deleteStoreUnavailable > 0 || summary.deletionsUnsettled > 0) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -151,6 +159,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const summary: ArchiveSummary = {
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
+    deleteProofFailed: 0, deleteStoreUnavailable: 0, deletionsUnsettled: 0,
     unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
     listing: [], listingIncomplete: 0, retentionNow: '', twilioClockSkewMs: null,
   };
@@ -158,12 +167,18 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const failures: Array<FaxResult | DeletionResult> = [];
   const deletionCtx: DeletionContext = {
     catalog, gatewayFor: (sid) => gateways.get(sid), observer, now, knownSecrets, runId: deps.runId, stopRequested,
+    store: deps.store, forceFullVerify: options.forceFullVerify,
   };
 
   if (!options.dryRun) {
     await prepareSpool(options.spoolDir);
     observer.phase('reconcile', {});
-    for (const accountSid of gateways.keys()) await reconcileOpenDeletions(deletionCtx, accountSid);
+    for (const accountSid of gateways.keys()) {
+      const settled = await reconcileOpenDeletions(deletionCtx, accountSid);
+      summary.deletionsUnsettled += settled.unsettledSids.length;
+      summary.lost += settled.lostSids.length;
+      for (const sid of settled.lostSids) if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(sid);
+    }
   }
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
@@ -200,26 +215,24 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
   let checksumMismatches = 0;
+  const passContext: ArchivePassContext = { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested };
+  const countFaxResult = (result: FaxResult): void => {
+    observer.fax(result);
+    if (result.outcome === 'archived') summary.archived++;
+    else if (result.outcome === 'metadata-only') summary.metadataOnly++;
+    else if (result.outcome === 'lost') {
+      summary.lost++;
+      if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
+      failures.push(result);
+    } else {
+      summary.failed++;
+      failures.push(result);
+    }
+    summary.bytesStored += result.bytes;
+  };
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    const pass = await archiveUnfinishedFaxes(
-      { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested },
-      atRisk,
-      (result) => {
-        observer.fax(result);
-        if (result.outcome === 'archived') summary.archived++;
-        else if (result.outcome === 'metadata-only') summary.metadataOnly++;
-        else if (result.outcome === 'lost') {
-          summary.lost++;
-          if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
-          failures.push(result);
-        } else {
-          summary.failed++;
-          failures.push(result);
-        }
-        summary.bytesStored += result.bytes;
-      },
-    );
+    const pass = await archiveUnfinishedFaxes(passContext, atRisk, countFaxResult);
     checksumMismatches = pass.checksumMismatches;
   } else {
     summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
@@ -237,6 +250,13 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         const pass = await deleteArchivedFaxes(deletionCtx, { accountSid, budget, dryRun: options.dryRun, concurrency: options.workers });
         summary.deleted += pass.deleted;
         summary.deleteFailed += pass.failed;
+        summary.deleteProofFailed += pass.proofFailedSids.length;
+        summary.deleteStoreUnavailable += pass.storeUnavailable;
+        // Twilio still has them: archived again in this run (deleted by a later one, once proven).
+        if (pass.proofFailedSids.length > 0 && !stopRequested()) {
+          const sentBack = pass.proofFailedSids.map((sid) => ({ sid, accountSid, dateCreated: null }));
+          await archiveUnfinishedFaxes(passContext, sentBack, countFaxResult, { only: true });
+        }
         summary.wouldDelete += pass.wouldDelete;
         failures.push(...pass.results);
         budget -= pass.deleted + pass.wouldDelete + pass.failed;
@@ -274,6 +294,8 @@ async function archiveUnfinishedFaxes(
   pass: ArchivePassContext,
   atRisk: readonly AtRiskFax[],
   onResult: (result: FaxResult) => void,
+  /** `only`: archive just the faxes given first (the ones a failed pre-delete proof sent back). */
+  scope: { only?: boolean } = {},
 ): Promise<{ checksumMismatches: number }> {
   const { deps, options, gateways } = pass;
   const { catalog } = deps;
@@ -315,6 +337,7 @@ async function archiveUnfinishedFaxes(
     for (const row of rows) archivedFirst.add(row.sid);
     await archiveRows(rows);
   }
+  if (scope.only) return { checksumMismatches };
   for (const accountSid of gateways.keys()) {
     let after: { dateCreated: string | null; sid: string } | undefined;
     while (!pass.stopRequested()) {

@@ -2,13 +2,18 @@
  * Deletion from Twilio, in two phases: commit the intent, call DELETE, commit the receipt (HTTP
  * status, time, Twilio-Request-Id). A crash or an unknown outcome between the two leaves an open
  * intent, which `reconcileOpenDeletions` settles on the next run by fetching the fax (404 = deleted).
+ *
+ * Immediately before each intent the store is asked again about every object of the fax
+ * (pre-delete-proof.ts); the intent records that proof, and the catalog refuses one without it.
  */
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
-import { describeError } from '../errors.js';
+import { AuthError, ConfigurationError, describeError } from '../errors.js';
+import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver, DeletionResult } from './archive-observer.js';
 import { deletionVerdict } from './deletion-policy.js';
+import { describeProof, provePresentBeforeDelete } from './pre-delete-proof.js';
 
 export interface DeletionContext {
   catalog: Catalog;
@@ -17,29 +22,61 @@ export interface DeletionContext {
   now: () => Date;
   knownSecrets: readonly string[];
   runId: number | null;
+  /** Asked again about every object of a fax immediately before its DELETE. */
+  store: MediaStore;
+  /** `--verify full`: the pre-delete proof re-reads every byte. */
+  forceFullVerify: boolean;
   /** True once the operator asked the run to stop: no new DELETE is sent after that. */
   stopRequested?: () => boolean;
 }
 
-/** Settles deletions a previous run started but did not record the end of. */
-export async function reconcileOpenDeletions(ctx: DeletionContext, accountSid: string): Promise<{ settled: number; reopened: number }> {
+export interface ReconcileResult {
+  /** Gone from Twilio and still proven: now `deleted`. */
+  settled: number;
+  /** Still on Twilio: the intent is withdrawn. */
+  reopened: number;
+  /** Gone from Twilio while no longer proven in the store (issue 11 §5): now `lost`, by name. */
+  lostSids: string[];
+  /** Twilio did not answer the fetch: the intent stays open for a later run, by name. */
+  unsettledSids: string[];
+}
+
+/**
+ * Settles deletions a previous run started but did not record the end of, one fax at a time: a
+ * fax Twilio does not answer for, or whose state moved meanwhile, never stops the run (issue 11 §5:
+ * one such intent made every later sync exit 4 before listing). Only credentials or configuration
+ * failing is a run-level error.
+ */
+export async function reconcileOpenDeletions(ctx: DeletionContext, accountSid: string): Promise<ReconcileResult> {
   const gateway = ctx.gatewayFor(accountSid);
-  let settled = 0;
-  let reopened = 0;
-  if (!gateway) return { settled, reopened };
+  const result: ReconcileResult = { settled: 0, reopened: 0, lostSids: [], unsettledSids: [] };
+  if (!gateway) return result;
   for (const intent of ctx.catalog.listOpenDeletionIntents(accountSid)) {
-    const fax = await gateway.fetchFax(intent.faxSid);
-    if (fax === null) {
-      ctx.catalog.recordDeletionReceipt(intent.faxSid, { httpStatus: 404, requestId: null, at: ctx.now().toISOString() });
-      ctx.catalog.appendEvent('deletion-reconciled', { outcome: 'gone', note: 'fetch answered 404 after an unfinished delete' }, intent.faxSid);
-      settled++;
-    } else {
-      ctx.catalog.cancelDeletionIntent(intent.faxSid);
-      ctx.catalog.appendEvent('deletion-reconciled', { outcome: 'still-present', note: 'the earlier DELETE did not happen' }, intent.faxSid);
-      reopened++;
+    if (ctx.stopRequested?.()) {
+      result.unsettledSids.push(intent.faxSid);
+      continue;
+    }
+    try {
+      const fax = await gateway.fetchFax(intent.faxSid);
+      if (fax === null) {
+        const became = ctx.catalog.settleGoneDeletion(intent.faxSid, { httpStatus: 404, requestId: null, at: ctx.now().toISOString() });
+        ctx.catalog.appendEvent('deletion-reconciled', { outcome: 'gone', became, note: 'fetch answered 404 after an unfinished delete' }, intent.faxSid);
+        if (became === 'lost') {
+          result.lostSids.push(intent.faxSid);
+          ctx.observer.warning(`lost: ${intent.faxSid} was deleted from Twilio by an earlier run while its stored copy was no longer proven`);
+        } else result.settled++;
+      } else {
+        ctx.catalog.cancelDeletionIntent(intent.faxSid);
+        ctx.catalog.appendEvent('deletion-reconciled', { outcome: 'still-present', note: 'the earlier DELETE did not happen' }, intent.faxSid);
+        result.reopened++;
+      }
+    } catch (error) {
+      if (error instanceof AuthError || error instanceof ConfigurationError) throw error;
+      result.unsettledSids.push(intent.faxSid);
+      ctx.observer.warning(`open deletion of ${intent.faxSid} not settled (${describeError(error, ctx.knownSecrets)}); a later run fetches it again`);
     }
   }
-  return { settled, reopened };
+  return result;
 }
 
 export interface DeletionOptions {
@@ -56,13 +93,17 @@ export interface DeletionPassResult {
   failed: number;
   wouldDelete: number;
   skipped: number;
+  /** Faxes whose pre-delete proof found an object missing or different: sent back to be archived again. */
+  proofFailedSids: string[];
+  /** Faxes not deleted because the store did not answer the pre-delete proof: a later run tries again. */
+  storeUnavailable: number;
 }
 
 const BATCH = 500;
 
 export async function deleteArchivedFaxes(ctx: DeletionContext, options: DeletionOptions): Promise<DeletionPassResult> {
   const gateway = ctx.gatewayFor(options.accountSid);
-  const pass: DeletionPassResult = { results: [], deleted: 0, failed: 0, wouldDelete: 0, skipped: 0 };
+  const pass: DeletionPassResult = { results: [], deleted: 0, failed: 0, wouldDelete: 0, skipped: 0, proofFailedSids: [], storeUnavailable: 0 };
   if (!gateway || options.budget <= 0) return pass;
   const limit = pLimit(options.concurrency);
   const seen = new Set<string>();
@@ -93,7 +134,13 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
         ctx.observer.deletion(result);
         if (result.outcome === 'deleted' || result.outcome === 'already-gone') pass.deleted++;
         else if (result.outcome === 'would-delete') pass.wouldDelete++;
-        else if (result.outcome === 'failed') {
+        else if (result.outcome === 'proof-failed') {
+          pass.proofFailedSids.push(result.sid);
+          pass.results.push(result);
+        } else if (result.outcome === 'store-unavailable') {
+          pass.storeUnavailable++;
+          pass.results.push(result);
+        } else if (result.outcome === 'failed') {
           pass.failed++;
           pass.results.push(result);
         }
@@ -107,7 +154,16 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
 async function deleteOne(row: FaxRow, gateway: TwilioGateway, ctx: DeletionContext, dryRun: boolean): Promise<DeletionResult> {
   const base = { sid: row.sid, accountSid: row.accountSid };
   if (dryRun) return { ...base, outcome: 'would-delete' };
-  ctx.catalog.recordDeletionIntent(row.sid, ctx.runId);
+  if (ctx.runId === null) return { ...base, outcome: 'failed', error: 'no run is recorded in the catalog: nothing is deleted without one' };
+  // Off the Twilio limiter: the store is asked while other workers wait for their DELETE's token.
+  // Timed by the wall clock, as the catalog times its run: an audit fact, not the run's `--now`.
+  const proof = await provePresentBeforeDelete(ctx.store, row, { forceFull: ctx.forceFullVerify, now: () => new Date() });
+  if (proof.answer !== 'match') return refuseUnproven(row, proof, ctx);
+  ctx.catalog.recordDeletionIntent(row.sid, ctx.runId, {
+    at: proof.at,
+    method: proof.method,
+    objects: proof.objects.map((o) => ({ kind: o.kind, key: o.key, method: o.method, sha256: o.sha256 })),
+  });
   try {
     const receipt = await gateway.deleteFax(row.sid);
     ctx.catalog.recordDeletionReceipt(row.sid, {
@@ -125,4 +181,27 @@ async function deleteOne(row: FaxRow, gateway: TwilioGateway, ctx: DeletionConte
     // The outcome is unknown: the intent stays open and the next run settles it with a fetch.
     return { ...base, outcome: 'failed', error: describeError(error, ctx.knownSecrets) };
   }
+}
+
+/**
+ * No DELETE for a fax the store could not prove. Missing or different bytes: a finding per object
+ * and the fax back to `listed`, so it is archived again from Twilio (which still has it). A store
+ * that did not answer: nothing changes; a later run asks again.
+ */
+function refuseUnproven(row: FaxRow, proof: Awaited<ReturnType<typeof provePresentBeforeDelete>>, ctx: DeletionContext): DeletionResult {
+  const base = { sid: row.sid, accountSid: row.accountSid };
+  const detail = describeProof(proof);
+  if (proof.answer === 'unavailable') {
+    ctx.catalog.appendEvent('pre-delete-proof', { answer: 'unavailable', runId: ctx.runId, detail }, row.sid);
+    return { ...base, outcome: 'store-unavailable', reason: `not deleted: the store did not answer the pre-delete check (${detail}); a later run asks again` };
+  }
+  for (const object of proof.objects) {
+    if (object.answer !== 'mismatch' && object.answer !== 'missing') continue;
+    ctx.catalog.recordFinding({
+      faxSid: row.sid, key: object.key, at: proof.at, method: object.method, outcome: object.answer,
+      detail: `pre-delete proof: ${object.detail ?? object.answer}`, runId: ctx.runId,
+    });
+  }
+  ctx.catalog.resetToListed(row.sid, `pre-delete proof found ${detail}; archiving again from Twilio`);
+  return { ...base, outcome: 'proof-failed', reason: `not deleted: the store no longer holds what was verified (${detail}); archived again from Twilio` };
 }

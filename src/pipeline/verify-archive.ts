@@ -122,7 +122,10 @@ export async function runVerify(
 
   const auditFax = async (row: FaxRow): Promise<VerifyFindingResult[]> => {
     const findings: VerifyFindingResult[] = [];
-    for (const object of row.objects) {
+    const current = new Set(row.objects.map((o) => o.key));
+    // Superseded media versions are evidence too (issue 11 §6): audited alike, but a bad one does not
+    // send the fax back (Twilio no longer has those bytes to archive again).
+    for (const object of [...row.objects, ...(row.previousObjects ?? []).filter((o) => !current.has(o.key))]) {
       let finding: VerifyFindingResult;
       try {
         const result = await verifyStoredObject(deps.store, object.key, object, { forceFull: options.full });
@@ -136,7 +139,7 @@ export async function runVerify(
       });
       findings.push(finding);
     }
-    const bad = findings.filter((f) => f.outcome === 'mismatch' || f.outcome === 'missing');
+    const bad = findings.filter((f) => (f.outcome === 'mismatch' || f.outcome === 'missing') && current.has(f.key));
     if (bad.length > 0) {
       const current = deps.catalog.getFax(row.sid);
       if (current && current.state === 'deleted') {

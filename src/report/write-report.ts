@@ -216,10 +216,11 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
   }
 }
 
-/** The objects the manifests list for an archived fax: media then sidecar, each once. */
+/** The objects the manifests list for an archived fax: media then sidecar, each once, every media version included. */
 function archivedObjects(fax: FaxRow): FaxRow['objects'] {
   const seen = new Set<string>();
-  return [...fax.objects]
+  // Superseded media versions are archived bytes too (issue 11 §6): listed after the current ones.
+  return [...fax.objects, ...(fax.previousObjects ?? [])]
     .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'media' ? -1 : 1))
     .filter((o) => (seen.has(o.key) ? false : (seen.add(o.key), true)));
 }

@@ -38,6 +38,17 @@ export function mediaObjectKey(ref: FaxObjectRef & { kind: MediaKind }): string 
   return `${faxFolder(ref)}/${faxSid}.${ref.kind}`;
 }
 
+/**
+ * The key of a fax's `version`-th media (issue 11 §6: a verified copy is never overwritten). The
+ * first is `<FaxSid>.<ext>`; when Twilio reports new media for an archived fax, the next goes
+ * beside it as `<FaxSid>.v2.<ext>`, `<FaxSid>.v3.<ext>`, ... and the earlier objects stay.
+ */
+export function mediaVersionKey(ref: FaxObjectRef & { kind: MediaKind; version: number }): string {
+  if (!Number.isSafeInteger(ref.version) || ref.version < 1) throw new Error(`invalid media version: ${String(ref.version)}`);
+  const key = mediaObjectKey(ref);
+  return ref.version === 1 ? key : key.replace(/\.(pdf|tiff)$/, `.v${ref.version}.$1`);
+}
+
 /** `<AccountSid>/<yyyy>/<mm>/<FaxSid>.json`: the fax's full metadata, beside its media. */
 export function sidecarObjectKey(ref: FaxObjectRef): string {
   const faxSid = assertSid(ref.faxSid, 'FX', 'fax sid');

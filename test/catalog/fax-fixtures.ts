@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Catalog, ObjectRecord } from '../../src/catalog/catalog.js';
+import type { Catalog, DeletionProof, ObjectRecord } from '../../src/catalog/catalog.js';
 import type { FaxState } from '../../src/catalog/fax-states.js';
 
 export const ACCOUNT = 'AC' + 'a'.repeat(32);
@@ -105,7 +105,25 @@ export function driveTo(catalog: Catalog, n: number, state: FaxState, options: {
     catalog.markVerified(sid, [{ kind: 'sidecar', method: 'full', at }]);
   }
   if (state === 'verified' || state === 'metadata-only') return sid;
-  catalog.recordDeletionIntent(sid, null);
+  recordProvenIntent(catalog, sid);
   catalog.recordDeletionReceipt(sid, { httpStatus: 204, requestId: 'RQ' + '1'.repeat(32), at });
   return sid;
+}
+
+/**
+ * An open run and a pre-delete proof of the fax's objects as recorded (issue 11 §1): what the
+ * catalog requires with every deletion intent. The proof is timed at the run's start, which the
+ * catalog's own clock wrote.
+ */
+export function deletionProofFor(catalog: Catalog, sid: string, runId?: number): { runId: number; proof: DeletionProof } {
+  const run = runId ?? catalog.startRun('archive', { delete: true });
+  const startedAt = catalog.listRuns(200).find((r) => r.id === run)?.startedAt ?? new Date().toISOString();
+  const objects = (catalog.getFax(sid)?.objects ?? []).map((o) => ({ kind: o.kind, key: o.key, method: o.verificationMethod ?? 'full', sha256: o.sha256Hex }));
+  return { runId: run, proof: { at: startedAt, method: 'full', objects } };
+}
+
+/** recordDeletionIntent with a fresh run (or the one given) and a proof of the fax's objects. */
+export function recordProvenIntent(catalog: Catalog, sid: string, runId?: number): void {
+  const { runId: run, proof } = deletionProofFor(catalog, sid, runId);
+  catalog.recordDeletionIntent(sid, run, proof);
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventHash, GENESIS_HASH } from '../../src/catalog/event-chain.js';
 import { openCatalog, type SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { InvariantError } from '../../src/errors.js';
-import { driveTo, OTHER_ACCOUNT, tempDir, twilioFax } from './fax-fixtures.js';
+import { driveTo, OTHER_ACCOUNT, recordProvenIntent, tempDir, twilioFax } from './fax-fixtures.js';
 
 let catalog: SqliteCatalog;
 let path: string;
@@ -26,7 +26,7 @@ describe('two-phase deletion', () => {
   it('refuses an intent on an unverified fax in code, with the state untouched', () => {
     for (const state of ['listed', 'fetched', 'stored', 'failed', 'lost'] as const) {
       const sid = driveTo(catalog, ['listed', 'fetched', 'stored', 'failed', 'lost'].indexOf(state) + 1, state);
-      expect(() => catalog.recordDeletionIntent(sid, null), state).toThrow(InvariantError);
+      expect(() => recordProvenIntent(catalog, sid), state).toThrow(InvariantError);
       expect(catalog.getFax(sid)!.deletion).toBeNull();
     }
     expect(catalog.listOpenDeletionIntents()).toEqual([]);
@@ -36,8 +36,8 @@ describe('two-phase deletion', () => {
     const runId = catalog.startRun('archive', { delete: true });
     const sid = driveTo(catalog, 1, 'verified');
     expect(catalog.listDeletable({ limit: 10 }).map((f) => f.sid)).toEqual([sid]);
-    catalog.recordDeletionIntent(sid, runId);
-    catalog.recordDeletionIntent(sid, runId);
+    recordProvenIntent(catalog, sid, runId);
+    recordProvenIntent(catalog, sid, runId);
     expect(catalog.listDeletable({ limit: 10 })).toEqual([]); // an open intent is not offered twice
     expect(catalog.listOpenDeletionIntents()).toEqual([expect.objectContaining({ faxSid: sid, runId, receiptAt: null })]);
     expect(() => catalog.recordDeletionReceipt(sid, { ...RECEIPT, httpStatus: 500 })).toThrow(/not a deletion receipt/);
@@ -59,11 +59,11 @@ describe('two-phase deletion', () => {
 
   it('a cancelled intent is withdrawn, kept as evidence, and the fax is deletable again', () => {
     const sid = driveTo(catalog, 1, 'verified');
-    catalog.recordDeletionIntent(sid, null);
+    recordProvenIntent(catalog, sid);
     catalog.cancelDeletionIntent(sid);
     expect(catalog.getFax(sid)!.deletion).toBeNull();
     expect(catalog.listDeletable({ limit: 10 }).map((f) => f.sid)).toEqual([sid]);
-    catalog.recordDeletionIntent(sid, null);
+    recordProvenIntent(catalog, sid);
     catalog.recordDeletionReceipt(sid, { ...RECEIPT, httpStatus: 404, requestId: null });
     expect(catalog.getFax(sid)!.deletion).toMatchObject({ httpStatus: 404 });
     const raw = new Database(path, { readonly: true });
@@ -73,7 +73,7 @@ describe('two-phase deletion', () => {
 
   it('an intent left open when the fax changed cannot become a deletion receipt', () => {
     const sid = driveTo(catalog, 1, 'verified');
-    catalog.recordDeletionIntent(sid, null);
+    recordProvenIntent(catalog, sid);
     catalog.recordListed([twilioFax(1, { date_updated: '2024-09-01T00:00:00Z', num_pages: 9 })], null);
     expect(catalog.getFax(sid)!.state).toBe('listed');
     expect(catalog.listOpenDeletionIntents().map((d) => d.faxSid)).toEqual([sid]);
@@ -90,7 +90,7 @@ describe('two-phase deletion', () => {
     const first = catalog.listDeletable({ limit: 1 })[0]!;
     expect(catalog.listDeletable({ limit: 5, after: { dateCreated: first.dateCreated, sid: first.sid } }).map((f) => f.sid)).toEqual([b]);
     expect(catalog.listDeletable({ limit: 5, accountSid: OTHER_ACCOUNT })).toEqual([]);
-    catalog.recordDeletionIntent(a, null);
+    recordProvenIntent(catalog, a);
     expect(catalog.listOpenDeletionIntents(OTHER_ACCOUNT)).toEqual([]);
     expect(catalog.listOpenDeletionIntents(twilioFax(1).account_sid as string)).toHaveLength(1);
   });

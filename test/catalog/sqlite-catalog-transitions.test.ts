@@ -4,7 +4,7 @@ import type { Catalog } from '../../src/catalog/catalog.js';
 import { canTransition, FAX_STATES, type FaxState } from '../../src/catalog/fax-states.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { InvariantError } from '../../src/errors.js';
-import { driveTo, FETCHED_MEDIA, mediaObject, sidecarObject, tempDir } from './fax-fixtures.js';
+import { driveTo, FETCHED_MEDIA, mediaObject, recordProvenIntent, sidecarObject, tempDir } from './fax-fixtures.js';
 
 let catalog: Catalog;
 let cleanup: () => void;
@@ -33,7 +33,7 @@ function moveTo(sid: string, to: FaxState, n: number, hasMedia: boolean): void {
     case 'metadata-only':
       return catalog.markVerified(sid, hasMedia ? [{ kind: 'media', method: 'checksum', at: AT }, { kind: 'sidecar', method: 'checksum', at: AT }] : [{ kind: 'sidecar', method: 'full', at: AT }]);
     case 'deleted':
-      catalog.recordDeletionIntent(sid, null);
+      recordProvenIntent(catalog, sid);
       return catalog.recordDeletionReceipt(sid, { httpStatus: 204, requestId: null, at: AT });
     case 'failed':
       return catalog.markFailed(sid, 'test');

@@ -33,7 +33,15 @@ afterEach(() => {
   cleanup();
 });
 
-const insertIntent = (sid: string) => raw.prepare(`INSERT INTO deletions (fax_sid, intent_at) VALUES (?, '2024-01-01T00:00:00Z')`).run(sid);
+/** An open run, as a deletion intent needs one (migration 3). */
+const openRun = (startedAt = '2024-01-01T00:00:00Z', finishedAt: string | null = null) =>
+  Number(raw.prepare(`INSERT INTO runs (kind, started_at, finished_at, options) VALUES ('archive', ?, ?, '{}')`).run(startedAt, finishedAt).lastInsertRowid);
+/** A deletion intent with a pre-delete proof of this run (the proof's own contents are the code's business). */
+const insertIntent = (sid: string) => {
+  const run = openRun();
+  return raw.prepare(`INSERT INTO deletions (fax_sid, intent_at, run_id, proof_at, proof_method, proof_run_id, proof)
+    VALUES (?, '2024-01-01T00:00:01Z', ?, '2024-01-01T00:00:01Z', 'checksum', ?, '[]')`).run(sid, run, run);
+};
 const stateOf = (sid: string) => (raw.prepare('SELECT state FROM faxes WHERE sid = ?').get(sid) as { state: string }).state;
 
 describe('triggers', () => {
@@ -45,6 +53,24 @@ describe('triggers', () => {
     insertIntent(sids.verified!);
     insertIntent(sids.metadataOnly!);
     expect(raw.prepare('SELECT count(*) AS n FROM deletions WHERE receipt_at IS NULL').get()).toEqual({ n: 2 });
+  });
+
+  it('refuse a deletion intent without a store proof taken in the same, unfinished run (issue 11 §1)', () => {
+    const insert = (runId: number | null, proofAt: string | null, proofRunId: number | null, method: string | null = 'checksum') =>
+      raw.prepare(`INSERT INTO deletions (fax_sid, intent_at, run_id, proof_at, proof_method, proof_run_id, proof)
+        VALUES (?, '2024-06-01T00:00:00Z', ?, ?, ?, ?, '[]')`).run(sids.verified, runId, proofAt, method, proofRunId);
+    const current = openRun('2024-06-01T00:00:00Z');
+    const earlier = openRun('2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z');
+    const refused = /a deletion intent needs a store proof taken in the same, unfinished run/;
+    expect(() => raw.prepare(`INSERT INTO deletions (fax_sid, intent_at, run_id) VALUES (?, '2024-06-01T00:00:00Z', ?)`).run(sids.verified, current)).toThrow(refused);
+    expect(() => insert(current, '2024-05-01T00:30:00Z', earlier)).toThrow(refused); // a proof of another run
+    expect(() => insert(current, '2024-05-31T23:59:59Z', current)).toThrow(refused); // taken before this run started
+    expect(() => insert(earlier, '2024-05-01T00:30:00Z', earlier)).toThrow(refused); // the run is over
+    expect(() => insert(null, '2024-06-01T00:00:01Z', null)).toThrow(refused); // no run at all
+    expect(() => insert(current, '2024-06-01T00:00:01Z', current, 'trust-me')).toThrow(/CHECK|refused/);
+    expect(raw.prepare('SELECT count(*) AS n FROM deletions WHERE fax_sid = ?').get(sids.verified)).toEqual({ n: 0 });
+    insert(current, '2024-06-01T00:00:01Z', current);
+    expect(raw.prepare('SELECT count(*) AS n FROM deletions WHERE fax_sid = ?').get(sids.verified)).toEqual({ n: 1 });
   });
 
   it('refuse a deletion intent when an object of a verified fax has lost its verification', () => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Catalog, ObjectRecord } from '../../src/catalog/catalog.js';
 import type { MediaStore } from '../../src/store/media-store.js';
 import { mediaObjectKey, sidecarObjectKey } from '../../src/store/object-layout.js';
+import { recordProvenIntent } from '../catalog/fax-fixtures.js';
 
 export const ACCOUNT_MAIN = `AC${'1f'.repeat(16)}`;
 export const ACCOUNT_SUB = `AC${'2e'.repeat(16)}`;
@@ -124,11 +125,11 @@ export async function buildArchive(catalog: Catalog, store: MediaStore, now: Dat
     { httpStatus: 404, requestId: 'RQfedcba9876543210fedcba9876543210' },
   ].entries()) {
     const sid = faxes[5 - i]!.sid;
-    catalog.recordDeletionIntent(sid, runId);
+    recordProvenIntent(catalog, sid, runId);
     catalog.recordDeletionReceipt(sid, { ...receipt, at: at(20 - i * 10).toISOString() });
     faxes[5 - i]!.state = 'deleted';
   }
-  catalog.recordDeletionIntent(faxes[3]!.sid, runId);
+  recordProvenIntent(catalog, faxes[3]!.sid, runId);
 
   // Not archived: a failure near pruning whose error text carries secrets (as a library's error
   // might: a signed URL, an Authorization header) that must never reach a report,

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  auditArchive, type CatalogDeletionFact, type CatalogFaxFact, type CatalogObjectFact, type StoredObjectFact,
+  auditArchive, type CatalogDeletionFact, type CatalogFaxFact, type CatalogObjectFact, type CatalogObjectVersionFact, type CatalogRunFact,
+  type StoredObjectFact,
 } from '../../scripts/torture/archive-audit.js';
 import { recheckEventChain, type ChainCheck, type EventRowFact } from '../../scripts/torture/event-chain-recheck.js';
 import type { SnapshotFax } from '../../scripts/torture/fax-snapshot.js';
@@ -29,11 +30,18 @@ interface Facts {
     chain: ChainCheck;
     events: { id: number; type: string; faxSid: string | null }[];
     sweeps: ListingSweepFact[];
+    runs: CatalogRunFact[];
+    objectVersions: CatalogObjectVersionFact[];
   };
   stored: StoredObjectFact[];
   pendingMultipartUploads: number;
   finishedClean: boolean;
   lockFilePresent: boolean;
+}
+
+/** The pre-delete proof fields of a deletion row: taken by run `runId` a moment before its intent. */
+function proof(runId: number, objects: Array<{ kind: string; key: string; sha256: string }>) {
+  return { runId, proofAt: '2025-12-31T23:59:59.000Z', proofMethod: 'checksum', proofRunId: runId, proofObjects: objects };
 }
 
 /** Two faxes (one with media, one metadata-only), both archived, verified and deleted. */
@@ -57,9 +65,15 @@ function soundFacts(): Facts {
         { faxSid: FX2, kind: 'sidecar', key: `${AC}/2021/10/${FX2}.json`, size: 4, sha256: sha('json2'), verifiedAt: '2021-12-01T00:00:00.000Z' },
       ],
       deletions: [
-        { faxSid: FX1, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 204, cancelledAt: null },
-        { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 404, cancelledAt: null },
+        { faxSid: FX1, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 204, cancelledAt: null, ...proof(1, [
+          { kind: 'media', key: mediaKey, sha256: sha('pdf-bytes') }, { kind: 'sidecar', key: `${AC}/2021/11/${FX1}.json`, sha256: sha('json1') },
+        ]) },
+        { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: '2026-01-01T00:00:01.000Z', httpStatus: 404, cancelledAt: null, ...proof(1, [
+          { kind: 'sidecar', key: `${AC}/2021/10/${FX2}.json`, sha256: sha('json2') },
+        ]) },
       ],
+      runs: [{ id: 1, startedAt: '2025-12-31T23:59:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z' }],
+      objectVersions: [],
       integrity: 'ok',
       chain: { events: 4, brokenAtId: null },
       events: [
@@ -163,7 +177,7 @@ describe('auditArchive', () => {
     facts.catalog.faxes[1]!.state = 'metadata-only';
     facts.catalog.deletions = [
       facts.catalog.deletions[0]!,
-      { faxSid: FX2, intentAt: '2026-01-01T00:00:00.000Z', receiptAt: null, httpStatus: null, cancelledAt: null },
+      { ...facts.catalog.deletions[1]!, receiptAt: null, httpStatus: null },
     ];
     facts.lockFilePresent = true;
     const result = auditArchive(facts);
@@ -171,6 +185,43 @@ describe('auditArchive', () => {
     expect(result.violations).toContain(`${FX2}: the last run exited 0 with --delete but Twilio still has it`);
     expect(result.violations).toContain(`${FX2}: the last run exited 0 but a deletion intent is still open`);
     expect(result.violations).toContain('catalog: the lock file is left behind after a clean exit');
+  });
+
+  it('checks the pre-delete proof of every deletion: present, of its own run, before the intent, covering every object (issue 11 §1)', () => {
+    const facts = soundFacts();
+    const [first, second] = facts.catalog.deletions as [CatalogDeletionFact, CatalogDeletionFact];
+    facts.catalog.deletions = [
+      { ...first, proofObjects: first.proofObjects!.map((o) => (o.kind === 'media' ? { ...o, sha256: sha('other') } : o)) },
+      { ...second, proofAt: null, proofObjects: null },
+    ];
+    let result = auditArchive(facts);
+    expect(result.violations).toContain(`${FX1}: deletion intent at 2026-01-01T00:00:00.000Z: the proof does not cover media ${AC}/2021/11/${FX1}.pdf as recorded`);
+    expect(result.violations).toContain(`${FX2}: deletion intent at 2026-01-01T00:00:00.000Z carries no pre-delete proof`);
+
+    facts.catalog.deletions = [
+      { ...first, proofRunId: 7 },
+      { ...second, proofAt: '2026-01-01T00:00:02.000Z' },
+    ];
+    facts.catalog.runs = [{ id: 1, startedAt: '2026-01-01T00:00:01.500Z', finishedAt: null }];
+    result = auditArchive(facts);
+    expect(result.violations).toContain(`${FX1}: deletion intent at 2026-01-01T00:00:00.000Z: proof taken by run 7, intent by run 1`);
+    expect(result.violations).toContain(`${FX2}: deletion intent at 2026-01-01T00:00:00.000Z: proof taken after the intent (2026-01-01T00:00:02.000Z)`);
+    expect(result.violations.some((v) => v.startsWith(`${FX1}: deletion intent at 2026-01-01T00:00:00.000Z: proof at 2025-12-31T23:59:59.000Z is outside its run`))).toBe(true);
+  });
+
+  it('accepts a superseded media version kept beside the current one, and misses none that went', () => {
+    const facts = soundFacts();
+    const v1 = { faxSid: FX1, kind: 'media', key: `${AC}/2021/11/${FX1}.pdf`, size: 9, sha256: sha('pdf-bytes') };
+    const v2Key = `${AC}/2021/11/${FX1}.v2.pdf`;
+    facts.snapshot[0]!.sha256Hex = sha('pdf-v2');
+    facts.catalog.faxes[0]!.mediaSha256 = sha('pdf-v2');
+    facts.catalog.objects[0] = { ...facts.catalog.objects[0]!, key: v2Key, sha256: sha('pdf-v2') };
+    facts.catalog.deletions[0]!.proofObjects![0] = { kind: 'media', key: v2Key, sha256: sha('pdf-v2') };
+    facts.catalog.objectVersions = [v1];
+    facts.stored.push({ key: v2Key, size: 9, sha256Hex: sha('pdf-v2') });
+    expect(auditArchive(facts).violations).toEqual([]);
+    facts.stored = facts.stored.filter((o) => o.key !== v1.key);
+    expect(auditArchive(facts).violations).toContain(`store: superseded version ${v1.key} is missing or holds other bytes`);
   });
 
   it('reports a broken catalog (integrity, event chain)', () => {
