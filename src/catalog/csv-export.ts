@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ConfigurationError } from '../errors.js';
+import { neutralizeSpreadsheetCell } from '../spreadsheet-cell.js';
 import type { Catalog, FaxRow } from './catalog.js';
 import { fsProblem } from './fs-problem.js';
 
@@ -44,21 +45,11 @@ export const CSV_COLUMNS = [
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-const E164 = /^\+[1-9]\d{1,14}$/;
-const PLAIN_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /**
- * Neutralises a cell a spreadsheet would run as a formula (OWASP "CSV injection"): a value starting
- * with = + - @ TAB or CR gets a leading single quote. A valid E.164 number (`+14155551234`) and a
- * plain number (`-0.00700`, Twilio's prices are negative) stay exactly as they are: they are data
- * an auditor compares, and a spreadsheet reads them as numbers, not formulas.
+ * Neutralises a cell a spreadsheet would run as a formula: the project's one rule, shared with
+ * plan.csv (see src/spreadsheet-cell.ts). E.164 numbers and plain numbers stay as they are.
  */
-export function neutralizeSpreadsheetCell(value: string): string {
-  if (!FORMULA_START.test(value)) return value;
-  if (E164.test(value) || PLAIN_NUMBER.test(value)) return value;
-  return `'${value}`;
-}
+export { neutralizeSpreadsheetCell };
 
 /** One fax as a CSV record (pure). Numbers stay numbers; every text cell is neutralised. */
 export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | null> {
