@@ -90,6 +90,17 @@ export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | n
   return record;
 }
 
+/**
+ * Where archive/sync write the CSV without --csv: `faxes.csv` beside a catalog named `catalog.sqlite`
+ * (the default), `<name>.faxes.csv` beside any other (`shard-0.sqlite` -> `shard-0.faxes.csv`), so
+ * catalogs sharing a folder (shards side by side, issue 15 §0) never overwrite each other's CSV.
+ */
+export function defaultCsvPathFor(catalogPath: string): string {
+  const name = basename(catalogPath);
+  if (name === 'catalog.sqlite') return join(dirname(catalogPath), 'faxes.csv');
+  return join(dirname(catalogPath), `${name.replace(/\.(sqlite3?|db)$/i, '')}.faxes.csv`);
+}
+
 /** Writes every fax of the catalog, oldest first, atomically to `csvPath`. */
 export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promise<{ rows: number }> {
   const target = resolve(csvPath);

@@ -8,7 +8,6 @@
  * service manager should not count a requested stop as a failure. Startup problems exit 2 (usage,
  * configuration, credentials) or 3 (catalog lock held by another run).
  */
-import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
 import { createAccountDirectory } from '../webhook/account-directory.js';
@@ -18,6 +17,7 @@ import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publ
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { spoolDirFor } from '../pipeline/run-spool.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
@@ -60,7 +60,7 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
     workers: parsePositiveInt(flags.workers, '--workers'),
     maxAttempts: parsePositiveInt(flags.maxAttempts, '--max-attempts'),
     forceFullVerify: flags.verify === 'full',
-    spoolDir: join(dirname(String(flags.catalog)), '.spool'),
+    spoolDir: spoolDirFor(String(flags.catalog)),
     graceMs: parsePositiveInt(flags.graceSeconds, '--grace-seconds', { allowZero: true }) * 1000,
   };
 }

@@ -4,7 +4,7 @@
  * Twilio what is proven archived. Returns a result per failed item and a summary; the exit code
  * follows from the summary (`exitCodeForSummary`), never from an exception thrown half-way.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
@@ -16,6 +16,7 @@ import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } fro
 import { runDeletionBlocker } from './deletion-policy.js';
 import { listIntoCatalog } from './list-into-catalog.js';
 import { inShard, type AccountShard } from './account-shard.js';
+import { prepareSpool } from './run-spool.js';
 
 export interface ArchiveOptions {
   subaccounts: boolean;
@@ -338,8 +339,3 @@ function countUnfinished(catalog: Catalog, accounts: Iterable<string>): number {
   return total;
 }
 
-/** Leftover spool files are from a killed run: never trusted, removed. */
-async function prepareSpool(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  for (const name of await readdir(dir)) if (name.endsWith('.part')) await rm(`${dir}/${name}`, { force: true });
-}

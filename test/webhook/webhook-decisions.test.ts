@@ -122,7 +122,7 @@ describe('serve flags', () => {
   it('turns flags into the server config', () => {
     expect(serveConfigFromFlags({ ...flags, publicUrl: 'https://fax.example.org/x', storeMedia: 'false', insecureSkipSignature: true, verify: 'full' })).toMatchObject({
       host: '0.0.0.0', port: 8080, publicBase: { origin: 'https://fax.example.org', basePath: '/x' }, mode: 'receive', storeMedia: false,
-      verifySignatures: false, forceFullVerify: true, workers: 4, maxAttempts: 10, spoolDir: '/var/lib/fax/.spool', graceMs: 25_000,
+      verifySignatures: false, forceFullVerify: true, workers: 4, maxAttempts: 10, spoolDir: '/var/lib/fax/catalog.sqlite.spool', graceMs: 25_000,
     });
     expect(serveConfigFromFlags(flags).verifySignatures).toBe(true);
     expect(serveConfigFromFlags(flags).publicBase).toBeNull();
