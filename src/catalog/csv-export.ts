@@ -4,15 +4,15 @@
  * keyset pages) to a temp file in the same folder, fsynced and renamed, so a reader sees the old
  * file or the new one, never half of one. The file holds phone numbers: mode 0600.
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ConfigurationError } from '../errors.js';
 import { neutralizeSpreadsheetCell } from '../spreadsheet-cell.js';
+import { ownTempName, STALE_TEMP_AFTER_MS, sweepStaleTempFiles } from '../temp-files.js';
 import type { Catalog, FaxRow } from './catalog.js';
 import { fsProblem } from './fs-problem.js';
 
@@ -104,7 +104,10 @@ export function defaultCsvPathFor(catalogPath: string): string {
 /** Writes every fax of the catalog, oldest first, atomically to `csvPath`. */
 export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promise<{ rows: number }> {
   const target = resolve(csvPath);
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // A CSV write killed half-way leaves phone numbers in its temp file: the next write sweeps those (issue 13 §5).
+  await sweepStaleTempFiles(dirname(target));
+  await sweepOlderTempFiles(target);
+  const temp = join(dirname(target), ownTempName());
   let rows = 0;
   function* records(): Generator<Record<CsvColumn, string | number | null>> {
     for (const fax of catalog.iterateFaxes()) {
@@ -136,6 +139,21 @@ export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promis
   }
   await syncFolder(dirname(target));
   return { rows };
+}
+
+/**
+ * Temp files of this CSV as versions before the host-and-pid names wrote them
+ * (`.<name>.<pid>.<8 hex>.tmp`): removed once untouched for an hour, as any temp file of ours.
+ */
+async function sweepOlderTempFiles(target: string): Promise<void> {
+  const folder = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const info = await stat(join(folder, name)).catch(() => null);
+    if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_AFTER_MS) await rm(join(folder, name), { force: true }).catch(() => undefined);
+  }
 }
 
 /** The rename itself is durable only once the folder is fsynced (best effort: not every OS allows it). */

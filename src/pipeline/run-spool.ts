@@ -8,7 +8,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { realCatalogPath } from '../catalog/catalog-lock.js';
-import { STALE_TEMP_AFTER_MS } from '../store/temp-file-names.js';
+import { STALE_TEMP_AFTER_MS } from '../temp-files.js';
 
 /** The spool folder of the catalog at `catalogPath` (whatever path, symlink or not, names it). */
 export function spoolDirFor(catalogPath: string): string {

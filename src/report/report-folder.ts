@@ -6,7 +6,9 @@
  * vouches for the others: until it lands, the old one no longer matches, which a checker notices.
  *
  * The report names accounts, the store and (in faxes.csv) phone numbers: like the catalog, --out is
- * made 0700 and every file in it 0600 (issue 13 §7). `--shareable` makes them 0755 and 0644, exactly
+ * made 0700 and every file in it 0600 (issue 13 §7). A staging folder is named with host and pid
+ * (`.fax-sunset-report-<host>-<pid>-<random>`), so the next report removes one a killed report left
+ * on this host (its pid is gone); it holds a CSV of phone numbers and, with --bag, links to fax bytes. `--shareable` makes them 0755 and 0644, exactly
  * (whatever the umask), for a report meant to be read by other users of the machine.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,8 +16,10 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { HOST_TAG, pidIsAlive } from '../temp-files.js';
 
 const STAGING_PREFIX = '.fax-sunset-report-';
+const STAGING_NAME = /^\.fax-sunset-report-([0-9a-f]{8})-(\d+)-[0-9a-f]{8}$/;
 
 export interface ReportModes {
   /** --out and the folders in it. */
@@ -38,7 +42,7 @@ export class ReportFolder {
   /** Creates --out (and its staging folder) with the given modes. ConfigurationError when it cannot be created. */
   static async open(outDir: string, options: { shareable?: boolean } = {}): Promise<ReportFolder> {
     const modes = options.shareable ? SHAREABLE_REPORT_MODES : PRIVATE_REPORT_MODES;
-    const stagingDir = join(outDir, `${STAGING_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const stagingDir = join(outDir, `${STAGING_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(stagingDir, { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -51,7 +55,13 @@ export class ReportFolder {
     } catch {
       // another user's folder: the files in it still get their modes
     }
-    return new ReportFolder(outDir, stagingDir, modes);
+    const folder = new ReportFolder(outDir, stagingDir, modes);
+    for (const name of await folder.leftovers()) {
+      const owner = STAGING_NAME.exec(name);
+      // Only a staging folder of a process on this host that is gone: a live report may take hours.
+      if (owner && owner[1] === HOST_TAG && !pidIsAlive(Number(owner[2]))) await rm(join(outDir, name), { recursive: true, force: true });
+    }
+    return folder;
   }
 
   /** Where to write `name` (a file or folder directly under --out) before it is committed. */

@@ -17,12 +17,12 @@
  * Temp files live in one folder, `<root>/.fax-sunset-tmp/` (renamed from there into their month
  * folder; a month folder on another filesystem gets its temp file beside it instead), so the sweep
  * `check` does at every start is one readdir, not a walk of the whole archive (issue 13 §5). What it
- * removes, and why that is safe beside live runs, is in temp-file-names.ts.
+ * removes, and why that is safe beside live runs, is in src/temp-files.ts.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, access, constants as fsConstants } from 'node:fs/promises';
-import { HOST_TAG, isStaleTempFile, ownTempName, pidIsAlive } from './temp-file-names.js';
+import { ownTempName, sweepStaleTempFiles } from '../temp-files.js';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -78,21 +78,7 @@ export class FsMediaStore implements MediaStore {
         { cause: error },
       );
     }
-    this.sweptTempFiles = await this.sweepTempFiles();
-  }
-
-  /** Removes the temp files of writers that are gone (temp-file-names.ts decides); never anything else. */
-  private async sweepTempFiles(): Promise<number> {
-    let swept = 0;
-    const nowMs = Date.now();
-    for (const name of await readdir(this.tempFolder).catch(ifMissing([] as string[]))) {
-      const path = join(this.tempFolder, name);
-      const info = await stat(path).catch(ifMissing(null));
-      if (!info?.isFile() || !isStaleTempFile({ name, mtimeMs: info.mtimeMs }, { hostTag: HOST_TAG, nowMs, isAlive: pidIsAlive })) continue;
-      await unlink(path).catch(ifMissing(undefined));
-      swept++;
-    }
-    return swept;
+    this.sweptTempFiles = await sweepStaleTempFiles(this.tempFolder);
   }
 
   /** Where to write the temp file for an object going into `folder`: the temp folder when a rename can cross. */

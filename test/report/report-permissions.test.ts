@@ -4,12 +4,13 @@
  * exactly, whatever the umask.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { FsMediaStore } from '../../src/store/fs-media-store.js';
+import { HOST_TAG } from '../../src/temp-files.js';
 import { buildArchive } from './archive-fixture.js';
 
 let dir: string;
@@ -76,5 +77,22 @@ describe('report permissions', () => {
     const found = modes(out);
     expect([...found.dirs]).toEqual([0o755]);
     expect([...found.files]).toEqual([0o644]);
+  });
+
+  it('removes the staging folder a killed report left on this host (its pid is gone), never a live one', () => {
+    const out = join(dir, 'after-kill');
+    const deadPid = spawnSync('true').pid!;
+    const dead = join(out, `.fax-sunset-report-${HOST_TAG}-${deadPid}-0123abcd`);
+    const live = join(out, `.fax-sunset-report-${HOST_TAG}-${process.pid}-4567cdef`);
+    const otherHost = join(out, `.fax-sunset-report-0badf00d-${deadPid}-89abcdef`);
+    for (const folder of [dead, live, otherHost]) {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'faxes.csv'), 'sid,from\nFX1,+15550000001\n');
+    }
+    const run = report(['--out', out, '--catalog', catalogPath, '--store', storeRoot], '022');
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(otherHost)).toBe(true);
   });
 });

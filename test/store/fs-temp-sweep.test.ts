@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FS_TEMP_FOLDER, FsMediaStore } from '../../src/store/fs-media-store.js';
-import { HOST_TAG, isStaleTempFile, ownTempName, STALE_TEMP_AFTER_MS } from '../../src/store/temp-file-names.js';
+import { HOST_TAG, isStaleTempFile, ownTempName, STALE_TEMP_AFTER_MS } from '../../src/temp-files.js';
 import { REPO } from '../support/cli-process.js';
 
 const roots: string[] = [];

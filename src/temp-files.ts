@@ -10,10 +10,13 @@
  *   from open to rename without pause (it copies a local spool file or a download in progress), so
  *   an hour of silence means its writer is dead, on whatever host (a shared mount), or its pid was
  *   reused. A writer frozen that long only loses the rename: its fax fails and is retried.
- * Pure decisions here; the sweeps live with what owns each folder.
+ * The folder store keeps its temp files in `<root>/.fax-sunset-tmp/`; the CSV writer puts its own
+ * beside the CSV. Each sweeps its folder before it writes there (`sweepStaleTempFiles`).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 
 export const STALE_TEMP_AFTER_MS = 60 * 60 * 1000;
 
@@ -51,4 +54,28 @@ export function pidIsAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Removes the temp files of ours in `folder` that no live writer can own; nothing else. Returns how many. */
+export async function sweepStaleTempFiles(folder: string, nowMs = Date.now()): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return 0; // no folder, nothing left behind
+  }
+  let swept = 0;
+  for (const name of names) {
+    if (!parseTempName(name)) continue;
+    const path = join(folder, name);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isFile() || !isStaleTempFile({ name, mtimeMs: info.mtimeMs }, { hostTag: HOST_TAG, nowMs, isAlive: pidIsAlive })) continue;
+    try {
+      await unlink(path);
+      swept++;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return swept;
 }
