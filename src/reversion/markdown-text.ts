@@ -10,9 +10,10 @@ export function markdownText(text: string): string {
     .replace(/[\r\n\u2028\u2029]+/g, ' ')
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
     .replace(/[\\`*_[\]#!|~]/g, '\\$&')
-    // Only at the start can `-`, `+` or `1.` open a list inside the item or cell the value is put in.
-    .replace(/^([-+])/, '\\$1')
-    .replace(/^(\d+)([.)])/, '$1\\$2')
+    // Only at the start, and followed by a space, can `-`, `+` or `1.` open a list inside a list
+    // item (a phone number's leading `+` cannot, so it stays readable); `---` would be a rule.
+    .replace(/^([-+])(?=\s|$|--)/, '\\$1')
+    .replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;');

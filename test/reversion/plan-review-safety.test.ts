@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { neutralizeSpreadsheetCell } from '../../src/spreadsheet-cell.js';
+import { markdownText } from '../../src/reversion/markdown-text.js';
 import { writePlanFiles } from '../../src/reversion/plan-files.js';
 import { renderPlanCsv, renderPlanMarkdown } from '../../src/reversion/render-plan.js';
 import { buildReversionPlan, type ReversionPlan } from '../../src/reversion/reversion-plan.js';
@@ -134,6 +135,9 @@ describe('plan.csv and plan.md are safe to review', () => {
     expect(md).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
     expect(md).not.toMatch(/^## injected heading/m);
     expect(md).not.toMatch(/(?<!\\)\[click(?<!\\)\]/);
+    // Data stays readable where nothing needs escaping: a phone number, a date, a sid.
+    for (const plain of ['+14155551234', '2021-12-17', pn(1), 'no-voice-capability']) expect(markdownText(plain)).toBe(plain);
+    for (const [text, shown] of [['- x', '\\- x'], ['---', '\\---'], ['1. x', '1\\. x'], ['a | b', 'a \\| b']]) expect(markdownText(text!)).toBe(shown);
     // Every table row still has exactly its columns: data pipes are escaped.
     for (const line of md.split('\n').filter((l) => l.startsWith('| '))) {
       const cells = line.split(/(?<!\\)\|/).length - 2;
