@@ -10,11 +10,18 @@
  * That is an OS file lock, which the kernel drops when the process dies however it dies; whoever
  * can take it knows the previous holder is gone, whatever host its lock file names. Lock files
  * without that proof (older versions) from another host are still never guessed about.
+ *
+ * One catalog, one lock, whatever path names it (issue 13: a second run through a symlink to the
+ * catalog ran beside the first). The lock is keyed by the catalog's real path (symlinks of the file
+ * and of every folder above it resolved), and, when the catalog file exists, also by the file's
+ * identity (device and inode): a hard link in the same folder is another name for the same file, so
+ * the holder also keeps an exclusive SQLite lock on `.fax-sunset-catalog-<dev>-<ino>.alive` in the
+ * catalog's real folder. (A hard link in another folder is not caught; nothing makes one by accident.)
  */
-import { chmodSync, closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigurationError, LockError } from '../errors.js';
 import { fsProblem } from './fs-problem.js';
 
@@ -45,7 +52,51 @@ const MAX_TAKEOVER_ATTEMPTS = 3;
 const heldHere = new Set<string>();
 
 export function lockPathFor(catalogPath: string): string {
-  return `${resolve(catalogPath)}.lock`;
+  return `${realCatalogPath(catalogPath)}.lock`;
+}
+
+/**
+ * The catalog's real path: every symlink resolved (a dangling one followed to where the catalog will
+ * be), and for a catalog not created yet, its folder's real path (or the nearest existing folder's)
+ * plus the rest. Everything a run keys by its catalog (lock, spool) is keyed by this.
+ */
+export function realCatalogPath(catalogPath: string): string {
+  let path = resolve(catalogPath);
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      return realpathSync(path);
+    } catch {
+      // missing, or a dangling symlink
+    }
+    let target: string;
+    try {
+      target = readlinkSync(path);
+    } catch {
+      return join(realFolder(dirname(path)), basename(path));
+    }
+    path = resolve(dirname(path), target);
+  }
+  return path;
+}
+
+function realFolder(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    const parent = dirname(folder);
+    return parent === folder ? folder : join(realFolder(parent), basename(folder));
+  }
+}
+
+/** Where the identity lock of an existing catalog file lives (its real folder), or null when there is no file yet. */
+function identityLockFileFor(realPath: string): string | null {
+  try {
+    const info = statSync(realPath, { bigint: true });
+    if (!info.isFile()) return null;
+    return join(dirname(realPath), `.fax-sunset-catalog-${info.dev}-${info.ino}.alive`);
+  } catch {
+    return null;
+  }
 }
 
 /** Takes the catalog's lock or throws LockError naming the holder. Released on process exit too. */
@@ -58,8 +109,24 @@ export function acquireCatalogLock(catalogPath: string, owner: { command: string
   }
   const mine: LockOwner = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: owner.command, liveness: 'sqlite' };
   // The liveness lock first: while another live process holds it, the catalog is theirs.
-  const alive = takeLivenessLock(path);
-  if (!alive) throw lockedError(path, heldElsewhere(readHolder(path)));
+  const pathAlive = takeLivenessLock(`${path}.alive`);
+  if (!pathAlive) throw lockedError(path, heldElsewhere(readHolder(path)));
+  // Then the file's identity: another name for the same file (a hard link) is the same catalog.
+  const identityFile = identityLockFileFor(path.slice(0, -'.lock'.length));
+  let identityAlive: LivenessLock | null = null;
+  if (identityFile !== null) {
+    identityAlive = takeLivenessLock(identityFile);
+    if (!identityAlive) {
+      pathAlive.release();
+      throw new LockError(`another fax-sunset run holds this catalog through another name for the same file (a hard link): ${path}`);
+    }
+  }
+  const alive: LivenessLock = {
+    release() {
+      identityAlive?.release();
+      pathAlive.release();
+    },
+  };
   try {
     for (let attempt = 0; ; attempt++) {
       if (tryCreate(path, mine)) return heldLock(path, mine, alive);
@@ -81,11 +148,12 @@ interface LivenessLock {
 }
 
 /**
- * Takes the exclusive SQLite lock on `<lock>.alive` without waiting; null while another process
- * holds it. Held through an open `BEGIN EXCLUSIVE` transaction on a connection kept for the run.
+ * Takes the exclusive SQLite lock on `file` (`<lock>.alive`, or the identity lock) without waiting;
+ * null while another process holds it. Held through an open `BEGIN EXCLUSIVE` transaction on a
+ * connection kept for the run. The file is never removed: removing a lock file another process has
+ * open would let a third one lock a new file of the same name beside it.
  */
-function takeLivenessLock(lockPath: string): LivenessLock | null {
-  const file = `${lockPath}.alive`;
+function takeLivenessLock(file: string): LivenessLock | null {
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });

@@ -4,14 +4,15 @@
  * keyset pages) to a temp file in the same folder, fsynced and renamed, so a reader sees the old
  * file or the new one, never half of one. The file holds phone numbers: mode 0600.
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ConfigurationError } from '../errors.js';
+import { neutralizeSpreadsheetCell } from '../spreadsheet-cell.js';
+import { ownTempName, STALE_TEMP_AFTER_MS, sweepStaleTempFiles } from '../temp-files.js';
 import type { Catalog, FaxRow } from './catalog.js';
 import { fsProblem } from './fs-problem.js';
 
@@ -45,21 +46,11 @@ export const CSV_COLUMNS = [
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-const E164 = /^\+[1-9]\d{1,14}$/;
-const PLAIN_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
-const FORMULA_START = /^[=+\-@\t\r]/;
-
 /**
- * Neutralises a cell a spreadsheet would run as a formula (OWASP "CSV injection"): a value starting
- * with = + - @ TAB or CR gets a leading single quote. A valid E.164 number (`+14155551234`) and a
- * plain number (`-0.00700`, Twilio's prices are negative) stay exactly as they are: they are data
- * an auditor compares, and a spreadsheet reads them as numbers, not formulas.
+ * Neutralises a cell a spreadsheet would run as a formula: the project's one rule, shared with
+ * plan.csv (see src/spreadsheet-cell.ts). E.164 numbers and plain numbers stay as they are.
  */
-export function neutralizeSpreadsheetCell(value: string): string {
-  if (!FORMULA_START.test(value)) return value;
-  if (E164.test(value) || PLAIN_NUMBER.test(value)) return value;
-  return `'${value}`;
-}
+export { neutralizeSpreadsheetCell };
 
 /** One fax as a CSV record (pure). Numbers stay numbers; every text cell is neutralised. */
 export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | null> {
@@ -103,10 +94,24 @@ export function csvRecordFor(fax: FaxRow): Record<CsvColumn, string | number | n
   return record;
 }
 
+/**
+ * Where archive/sync write the CSV without --csv: `faxes.csv` beside a catalog named `catalog.sqlite`
+ * (the default), `<name>.faxes.csv` beside any other (`shard-0.sqlite` -> `shard-0.faxes.csv`), so
+ * catalogs sharing a folder (shards side by side, issue 15 §0) never overwrite each other's CSV.
+ */
+export function defaultCsvPathFor(catalogPath: string): string {
+  const name = basename(catalogPath);
+  if (name === 'catalog.sqlite') return join(dirname(catalogPath), 'faxes.csv');
+  return join(dirname(catalogPath), `${name.replace(/\.(sqlite3?|db)$/i, '')}.faxes.csv`);
+}
+
 /** Writes every fax of the catalog, oldest first, atomically to `csvPath`. */
 export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promise<{ rows: number }> {
   const target = resolve(csvPath);
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // A CSV write killed half-way leaves phone numbers in its temp file: the next write sweeps those (issue 13 §5).
+  await sweepStaleTempFiles(dirname(target));
+  await sweepOlderTempFiles(target);
+  const temp = join(dirname(target), ownTempName());
   let rows = 0;
   function* records(): Generator<Record<CsvColumn, string | number | null>> {
     for (const fax of catalog.iterateFaxes()) {
@@ -138,6 +143,21 @@ export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promis
   }
   await syncFolder(dirname(target));
   return { rows };
+}
+
+/**
+ * Temp files of this CSV as versions before the host-and-pid names wrote them
+ * (`.<name>.<pid>.<8 hex>.tmp`): removed once untouched for an hour, as any temp file of ours.
+ */
+async function sweepOlderTempFiles(target: string): Promise<void> {
+  const folder = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const info = await stat(join(folder, name)).catch(() => null);
+    if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_AFTER_MS) await rm(join(folder, name), { force: true }).catch(() => undefined);
+  }
 }
 
 /** The rename itself is durable only once the folder is fsynced (best effort: not every OS allows it). */

@@ -3,13 +3,13 @@
  */
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
-import { writeCatalogCsv } from '../catalog/csv-export.js';
+import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { parseShard } from '../pipeline/account-shard.js';
+import { spoolDirFor } from '../pipeline/run-spool.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
-import { dirname, join } from 'node:path';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
 
@@ -68,7 +68,7 @@ function addArchiveOptions(command: Command): void {
     .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
     .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
     .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--csv <path>', 'CSV listing of the archive (default: beside the catalog)')
+    .option('--csv <path>', 'CSV listing of the archive (default: faxes.csv beside catalog.sqlite, <name>.faxes.csv beside any other catalog)')
     .option('--workers <n>', 'faxes archived at once', '16')
     .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
@@ -91,7 +91,7 @@ export async function archiveAction(
     workers: parsePositiveInt(flags.workers, '--workers'),
     uploadConcurrency: parsePositiveInt(flags.uploadConcurrency, '--upload-concurrency'),
     maxAttempts: parsePositiveInt(flags.maxAttempts, '--max-attempts'),
-    spoolDir: join(dirname(String(flags.catalog)), '.spool'),
+    spoolDir: spoolDirFor(String(flags.catalog)),
     ...(flags.maxDelete !== undefined ? { maxDelete: parsePositiveInt(flags.maxDelete, '--max-delete', { allowZero: true }) } : {}),
     ...(flags.since !== undefined ? { since: parseDateFlag(String(flags.since), '--since')! } : {}),
     ...(flags.until !== undefined ? { until: parseDateFlag(String(flags.until), '--until', 'end')! } : {}),
@@ -125,7 +125,7 @@ export async function archiveAction(
     let csvPath: string | null = null;
     // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
     if (!options.dryRun && (kind === 'archive' || changed)) {
-      csvPath = String(flags.csv ?? join(dirname(resources.catalog.path), 'faxes.csv'));
+      csvPath = String(flags.csv ?? defaultCsvPathFor(resources.catalog.path));
       output.phase('csv', {});
       await writeCatalogCsv(resources.catalog, csvPath);
     }

@@ -22,6 +22,7 @@ interface ReportFlags {
   store: string;
   organization?: string;
   bag?: boolean;
+  shareable?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -32,6 +33,7 @@ export function reportCommand(): Command {
     .requiredOption('--out <dir>', 'folder to write the report into (created; earlier report files are replaced atomically)')
     .addOption(new Option('--organization <name>', 'Source-Organization for bag-info.txt and the report header').env('FAX_SUNSET_ORGANIZATION'))
     .option('--bag', 'filesystem store only: put every archived object under <out>/data/ (hard links where possible) so <out> is a complete, valid BagIt bag')
+    .option('--shareable', 'make --out 0755 and its files 0644 for other users to read (default 0700/0600: it names accounts, the store and phone numbers)')
     // addCommand does not inherit the program's exitOverride: without it a usage error would exit 1, not 2.
     .exitOverride();
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
@@ -58,6 +60,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
         store,
         outDir: resolve(flags.out),
         bag: !!flags.bag,
+        shareable: !!flags.shareable,
         organization: flags.organization ?? null,
         knownSecrets,
         softwareAgent: 'fax-sunset 0.1.0',

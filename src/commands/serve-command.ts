@@ -8,7 +8,6 @@
  * service manager should not count a requested stop as a failure. Startup problems exit 2 (usage,
  * configuration, credentials) or 3 (catalog lock held by another run).
  */
-import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
 import { createAccountDirectory } from '../webhook/account-directory.js';
@@ -17,8 +16,10 @@ import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } f
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { spoolDirFor } from '../pipeline/run-spool.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
@@ -27,6 +28,8 @@ export interface ServeFlags extends ArchiveFlags {
   port: string;
   host: string;
   publicUrl?: string;
+  /** `--trust-proxy`, repeatable, each an address, CIDR or comma list. */
+  trustProxy?: string[];
   mode: string;
   mediaType: string;
   pageSize: string;
@@ -50,10 +53,15 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
     if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     return value as T;
   };
+  const trustedProxies = parseTrustedProxies(flags.trustProxy ?? []);
+  if (flags.publicUrl && trustedProxies.entries.length > 0) {
+    throw new UsageError('--trust-proxy has no effect with --public-url (the signed URL is then the public URL, whatever a proxy says): give one or the other');
+  }
   return {
     host: flags.host,
     port: parsePositiveInt(flags.port, '--port', { allowZero: true }),
     publicBase: flags.publicUrl ? parsePublicUrl(flags.publicUrl) : null,
+    trustedProxies,
     mode: oneOf<WebhookMode>(flags.mode, WEBHOOK_MODES, '--mode'),
     mediaType: oneOf<FaxMediaType>(flags.mediaType, FAX_MEDIA_TYPES, '--media-type'),
     pageSize: oneOf<FaxPageSize>(flags.pageSize, FAX_PAGE_SIZES, '--page-size'),
@@ -62,7 +70,7 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
     workers: parsePositiveInt(flags.workers, '--workers'),
     maxAttempts: parsePositiveInt(flags.maxAttempts, '--max-attempts'),
     forceFullVerify: flags.verify === 'full',
-    spoolDir: join(dirname(String(flags.catalog)), '.spool'),
+    spoolDir: spoolDirFor(String(flags.catalog)),
     graceMs: parsePositiveInt(flags.graceSeconds, '--grace-seconds', { allowZero: true }) * 1000,
   };
 }
@@ -72,7 +80,12 @@ export function serveCommand(): Command {
     .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming")
     .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('FAX_SUNSET_PORT'))
     .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for all)').default('127.0.0.1').env('FAX_SUNSET_HOST'))
-    .addOption(new Option('--public-url <url>', 'the URL Twilio calls, when behind a proxy or tunnel (signatures cover it)').env('FAX_SUNSET_PUBLIC_URL'))
+    .addOption(new Option('--public-url <url>', 'the URL Twilio calls (signatures cover it); without it the Host header decides: give it on any reachable address').env('FAX_SUNSET_PUBLIC_URL'))
+    .addOption(
+      new Option('--trust-proxy <addr|cidr>', 'without --public-url: believe X-Forwarded-Proto/Host only from this proxy (repeatable or a comma list)')
+        .env('FAX_SUNSET_TRUST_PROXY')
+        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
     .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
     .addOption(new Option('--media-type <type>', 'media Twilio keeps for received faxes').choices([...FAX_MEDIA_TYPES]).default('application/pdf'))
     .addOption(new Option('--page-size <size>', 'page size of received faxes').choices([...FAX_PAGE_SIZES]).default('letter'))
@@ -179,6 +192,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       mode: config.mode,
       mediaType: config.mediaType,
       signatureCheck: config.verifySignatures,
+      trustProxy: config.trustedProxies?.entries.join(',') || null,
       syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
       subaccounts,
       queueDepth: health.queue.depth,

@@ -4,7 +4,7 @@
  * Twilio what is proven archived. Returns a result per failed item and a summary; the exit code
  * follows from the summary (`exitCodeForSummary`), never from an exception thrown half-way.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
@@ -18,6 +18,7 @@ import { listIntoCatalog } from './list-into-catalog.js';
 import { describeCoverage, type AccountCoverage } from './listing-sweeps.js';
 import { describeSkew, NOTABLE_SKEW_MS } from '../twilio/twilio-clock.js';
 import { inShard, type AccountShard } from './account-shard.js';
+import { prepareSpool } from './run-spool.js';
 
 export interface ArchiveOptions {
   subaccounts: boolean;
@@ -418,10 +419,4 @@ function countVerified(catalog: Catalog, accounts: Iterable<string>): number {
     total += counts.verified + counts['metadata-only'];
   }
   return total;
-}
-
-/** Leftover spool files are from a killed run: never trusted, removed. */
-async function prepareSpool(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  for (const name of await readdir(dir)) if (name.endsWith('.part')) await rm(`${dir}/${name}`, { force: true });
 }

@@ -17,9 +17,12 @@ const CHUNK = 16 * 1024;
 export class AccountCsvFiles {
   private readonly pending = new Map<string, { text: string; started: boolean }>();
 
-  /** `root` is the folder that gets `accounts/` (the report's staging folder). */
-  constructor(private readonly root: string) {
-    mkdirSync(join(root, ACCOUNTS_DIR), { recursive: true, mode: 0o700 });
+  /** `root` is the folder that gets `accounts/` (the report's staging folder); modes as the report's own (0700/0600 unless shared). */
+  constructor(
+    private readonly root: string,
+    private readonly modes: { file: number; dir: number } = { file: 0o600, dir: 0o700 },
+  ) {
+    mkdirSync(join(root, ACCOUNTS_DIR), { recursive: true, mode: modes.dir });
   }
 
   add(fax: FaxRow): void {
@@ -45,7 +48,7 @@ export class AccountCsvFiles {
   private flush(accountSid: string, entry: { text: string; started: boolean }): void {
     const path = join(this.root, relativePath(accountSid));
     if (entry.started) appendFileSync(path, entry.text);
-    else writeFileSync(path, entry.text, { mode: 0o600 });
+    else writeFileSync(path, entry.text, { mode: this.modes.file });
     entry.started = true;
     entry.text = '';
   }

@@ -55,6 +55,8 @@ export interface WriteReportOptions {
   outDir: string;
   /** Copy (hard-link where possible) every archived object into data/: a complete bag. Filesystem stores only. */
   bag?: boolean;
+  /** `--shareable`: --out 0755 and its files 0644 instead of 0700/0600 (see report-folder.ts). */
+  shareable?: boolean;
   organization?: string | null;
   now?: Date;
   /** Values to scrub from any text that reaches the outputs (the auth token, API secret). */
@@ -82,8 +84,8 @@ class LineFile {
   private readonly fd: number;
   private buffer: string[] = [];
   private length = 0;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w', 0o644);
+  constructor(path: string, mode: number) {
+    this.fd = openSync(path, 'w', mode);
   }
   write(text: string): void {
     this.buffer.push(text);
@@ -112,7 +114,8 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     throw new ConfigurationError(`--bag needs a filesystem store; ${storeUrl} is not one (the report writes fetch.txt for it instead)`);
   }
 
-  const folder = await ReportFolder.open(options.outDir);
+  const folder = await ReportFolder.open(options.outDir, { shareable: !!options.shareable });
+  const { file: fileMode, dir: dirMode } = folder.modes;
   try {
     const accumulator = new ReportAccumulator({
       now,
@@ -122,11 +125,11 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
       exceptionLimit: options.exceptionLimit,
       knownSecrets: options.knownSecrets,
     });
-    const manifest = new LineFile(folder.staged(MANIFEST_SHA256));
-    const fetch = options.bag ? null : new LineFile(folder.staged(FETCH_TXT));
+    const manifest = new LineFile(folder.staged(MANIFEST_SHA256), fileMode);
+    const fetch = options.bag ? null : new LineFile(folder.staged(FETCH_TXT), fileMode);
     const payloadRoot = folder.staged(PAYLOAD_DIR);
-    if (options.bag) mkdirSync(payloadRoot, { recursive: true, mode: 0o700 });
-    const accountCsv = new AccountCsvFiles(folder.stagingDir);
+    if (options.bag) mkdirSync(payloadRoot, { recursive: true, mode: dirMode });
+    const accountCsv = new AccountCsvFiles(folder.stagingDir, { file: fileMode, dir: dirMode });
     const madeDirs = new Set<string>();
     const missing: string[] = [];
     let missingTotal = 0;
@@ -148,7 +151,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
           count += 1;
           if (sample === null || (sample.key.endsWith('.json') && object.kind === 'media')) sample = { key: object.key, sha256Hex: object.sha256Hex };
           if (options.bag && storeRoot !== null) {
-            const ok = await placePayload(options.store, storeRoot, object.key, join(folder.stagingDir, path), madeDirs);
+            const ok = await placePayload(options.store, storeRoot, object.key, join(folder.stagingDir, path), madeDirs, folder.modes);
             if (!ok) {
               missingTotal += 1;
               if (missing.length < 1000) missing.push(object.key);
@@ -169,9 +172,10 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     });
     const oxum = payloadOxum(bytes, count);
 
+    const asReportFile = { mode: fileMode };
     await writeCatalogCsv(options.catalog, folder.staged(FAXES_CSV));
-    await writeFile(folder.staged(SUMMARY_JSON), renderSummaryJson(model, { complete: !!options.bag, payloadBytes: bytes, payloadCount: count, payloadOxum: oxum, manifestAlgorithm: 'sha256' }));
-    await writeFile(folder.staged(BAGIT_TXT), renderBagitTxt());
+    await writeFile(folder.staged(SUMMARY_JSON), renderSummaryJson(model, { complete: !!options.bag, payloadBytes: bytes, payloadCount: count, payloadOxum: oxum, manifestAlgorithm: 'sha256' }), asReportFile);
+    await writeFile(folder.staged(BAGIT_TXT), renderBagitTxt(), asReportFile);
     await writeFile(
       folder.staged(BAG_INFO_TXT),
       renderBagInfo({
@@ -184,6 +188,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
         softwareAgent,
         description: `Every media object and metadata sidecar of ${model.totals.archived} archived Twilio faxes, as recorded in the fax-sunset catalog.`,
       }),
+      asReportFile,
     );
 
     const accountCsvs = [...accountFiles.values()].sort();
@@ -195,11 +200,12 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
         bag: !!options.bag, sample, softwareAgent, accountFiles,
         files: [...(options.bag ? [PAYLOAD_DIR + '/'] : []), ...files.map((name) => (name === ACCOUNTS_DIR ? `${ACCOUNTS_DIR}/` : name))],
       }),
+      asReportFile,
     );
 
     let tagManifest = '';
     for (const name of tagFiles) tagManifest += manifestLine((await hashFile(folder.staged(name))).sha256Hex, name);
-    await writeFile(folder.staged(TAGMANIFEST_SHA256), tagManifest);
+    await writeFile(folder.staged(TAGMANIFEST_SHA256), tagManifest, asReportFile);
 
     const order = [...(options.bag ? [PAYLOAD_DIR] : []), ...files];
     await folder.commit(order, ALL_OUTPUTS);
@@ -229,6 +235,8 @@ function archivedObjects(fax: FaxRow): FaxRow['objects'] {
  * Puts one stored object into the bag's payload: a hard link when the store is on the same
  * filesystem (instant, no extra space; the store's files are never rewritten in place, so the link
  * cannot change under the bag), otherwise a streamed copy through the store. False when missing.
+ * A link keeps the store's own mode (0600: changing it would change the store's file); a copy gets
+ * the report's file mode.
  */
 async function placePayload(
   store: Pick<MediaStore, 'read'>,
@@ -236,10 +244,11 @@ async function placePayload(
   key: string,
   target: string,
   madeDirs: Set<string>,
+  modes: { dir: number; file: number },
 ): Promise<boolean> {
   const folder = dirname(target);
   if (!madeDirs.has(folder)) {
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    mkdirSync(folder, { recursive: true, mode: modes.dir });
     madeDirs.add(folder);
   }
   try {
@@ -251,7 +260,7 @@ async function placePayload(
   }
   const body = await store.read(key);
   if (body === null) return false;
-  await pipeline(body, createWriteStream(target, { mode: 0o600 }));
+  await pipeline(body, createWriteStream(target, { mode: modes.file }));
   return true;
 }
 

@@ -3,6 +3,9 @@
  * as a spreadsheet (plan.csv, one row per number). Pure: text in, text out.
  */
 import { stringify } from 'csv-stringify/sync';
+import { neutralizeSpreadsheetCell } from '../spreadsheet-cell.js';
+import { markdownText } from './markdown-text.js';
+import { maskCredentialsInText } from './mask-url-credentials.js';
 import { daysUntilDeadline, type ReversionPlan } from './reversion-plan.js';
 import type { VoiceState, VoiceUpdate } from './voice-state.js';
 
@@ -34,7 +37,7 @@ export function renderPlanMarkdown(plan: ReversionPlan, fileSha256: string = pla
   lines.push('## Warnings', '');
   if (plan.warnings.length + numberWarnings.length + refused.length === 0) lines.push('None.');
   for (const warning of plan.warnings) lines.push(`- **${md(warning)}**`);
-  for (const r of refused) lines.push(`- REFUSED ${md(r.phoneNumber)} (${r.sid}, account ${r.accountSid}): ${md(r.detail)}`);
+  for (const r of refused) lines.push(`- REFUSED ${md(r.phoneNumber)} (${md(r.sid)}, account ${md(r.accountSid)}): ${md(r.detail)}`);
   for (const warning of numberWarnings) lines.push(`- ${md(warning)}`);
   lines.push('');
 
@@ -59,7 +62,7 @@ export function renderPlanMarkdown(plan: ReversionPlan, fileSha256: string = pla
   else {
     lines.push('| account | number | sid | now | after | warnings |', '|---|---|---|---|---|---|');
     for (const change of plan.changes) {
-      lines.push(`| ${change.accountSid} | ${md(change.phoneNumber)} | ${change.sid} | ${md(describeState(change.before))} | ${md(describeUpdate(change.change))} | ${change.warnings.length} |`);
+      lines.push(`| ${md(change.accountSid)} | ${md(change.phoneNumber)} | ${md(change.sid)} | ${md(describeState(change.before))} | ${md(describeUpdate(change.change))} | ${change.warnings.length} |`);
     }
   }
   lines.push('');
@@ -68,7 +71,7 @@ export function renderPlanMarkdown(plan: ReversionPlan, fileSha256: string = pla
   if (plan.reported.length === 0) lines.push('None.');
   else {
     lines.push('| account | number | sid | reason | detail |', '|---|---|---|---|---|');
-    for (const r of plan.reported) lines.push(`| ${r.accountSid} | ${md(r.phoneNumber)} | ${r.sid} | ${r.refused ? '**REFUSED** ' : ''}${r.reason} | ${md(r.detail)} |`);
+    for (const r of plan.reported) lines.push(`| ${md(r.accountSid)} | ${md(r.phoneNumber)} | ${md(r.sid)} | ${r.refused ? '**REFUSED** ' : ''}${md(r.reason)} | ${md(r.detail)} |`);
   }
   lines.push('');
 
@@ -102,16 +105,16 @@ function row(input: {
 }): string[] {
   const { before, update } = input;
   return [
-    input.accountSid, input.sid, input.phoneNumber, cell(input.friendlyName), input.action, input.reason,
+    cell(input.accountSid), cell(input.sid), cell(input.phoneNumber), cell(input.friendlyName), cell(input.action), cell(input.reason),
     cell(before.voiceReceiveMode), cell(before.voiceUrl), cell(before.voiceMethod), cell(before.voiceApplicationSid), cell(before.voiceFallbackUrl), cell(before.trunkSid),
     cell(update.voiceReceiveMode), cell(update.voiceUrl), cell(update.voiceMethod), cell(update.voiceApplicationSid), cell(input.warnings),
   ];
 }
 
-/** Spreadsheets run cells that start with = @ or a tab as formulas; a leading quote keeps them text. */
+/** Every cell: credentials in URLs masked (plan.json keeps them), then the project's one formula rule. */
 function cell(value: string | null | undefined): string {
   if (value === null || value === undefined) return '';
-  return /^[=@\t\r]/.test(value) ? `'${value}` : value;
+  return neutralizeSpreadsheetCell(maskCredentialsInText(value));
 }
 
 function describeState(state: VoiceState): string {
@@ -129,7 +132,7 @@ function describeUpdate(update: VoiceUpdate): string {
   return parts.join(', ');
 }
 
-/** Markdown table cells: no pipes or line breaks from data. */
+/** Data as Markdown text: credentials in URLs masked, markup and HTML escaped, one line. */
 function md(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+  return markdownText(maskCredentialsInText(text));
 }

@@ -13,10 +13,16 @@
  * fax's full metadata is its `<FaxSid>.json` sidecar.
  *
  * Files are created 0600 and folders 0700: faxes are medical and personal records.
+ *
+ * Temp files live in one folder, `<root>/.fax-sunset-tmp/` (renamed from there into their month
+ * folder; a month folder on another filesystem gets its temp file beside it instead), so the sweep
+ * `check` does at every start is one readdir, not a walk of the whole archive (issue 13 §5). What it
+ * removes, and why that is safe beside live runs, is in src/temp-files.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, access, constants as fsConstants } from 'node:fs/promises';
+import { ownTempName, sweepStaleTempFiles } from '../temp-files.js';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -33,6 +39,9 @@ import type {
 
 const COPY_CHUNK = 1 << 20;
 
+/** The folder under the root that holds writes in flight (a dot-name: never listed as a key). */
+export const FS_TEMP_FOLDER = '.fax-sunset-tmp';
+
 const CONTENT_TYPES: Record<string, string> = {
   pdf: 'application/pdf',
   tiff: 'image/tiff',
@@ -45,23 +54,43 @@ export class FsMediaStore implements MediaStore {
   readonly displayUrl: string;
   readonly capabilities: StoreCapabilities = { reportsSha256: false, etagIsMd5: false };
   readonly transfer: TransferCounters = { objectsSent: 0, bytesSent: 0 };
+  /** Leftover temp files the last `check` removed (a killed run's). */
+  sweptTempFiles = 0;
+  private readonly tempFolder: string;
+  /** Per month folder: whether it is on the temp folder's filesystem (rename works across them). */
+  private readonly sameDevice = new Map<string, boolean>();
 
   constructor(root: string) {
     if (!root) throw new ConfigurationError('filesystem store needs a folder');
     this.root = resolve(root);
     this.displayUrl = pathToFileURL(this.root).href;
+    this.tempFolder = join(this.root, FS_TEMP_FOLDER);
   }
 
   async check(): Promise<void> {
     try {
       await mkdir(this.root, { recursive: true, mode: 0o700 });
       await access(this.root, fsConstants.W_OK | fsConstants.X_OK);
+      await mkdir(this.tempFolder, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new ConfigurationError(
         `media folder ${this.root} cannot be created or written: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
         { cause: error },
       );
     }
+    this.sweptTempFiles = await sweepStaleTempFiles(this.tempFolder);
+  }
+
+  /** Where to write the temp file for an object going into `folder`: the temp folder when a rename can cross. */
+  private async tempPathFor(folder: string): Promise<string> {
+    let same = this.sameDevice.get(folder);
+    if (same === undefined) {
+      await mkdir(this.tempFolder, { recursive: true, mode: 0o700 });
+      const [temp, target] = await Promise.all([stat(this.tempFolder), stat(folder)]);
+      same = temp.dev === target.dev;
+      this.sameDevice.set(folder, same);
+    }
+    return join(same ? this.tempFolder : folder, ownTempName());
   }
 
   async put(input: PutObjectInput): Promise<PutObjectResult> {
@@ -73,7 +102,7 @@ export class FsMediaStore implements MediaStore {
 
     const folder = dirname(path);
     await this.makeFolders(folder);
-    const temp = join(folder, `.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = await this.tempPathFor(folder);
     const handle = await open(temp, 'wx', 0o600);
     let renamed = false;
     try {

@@ -8,13 +8,12 @@
  * Failed faxes are retried with a growing delay (kept in memory: a restart retries at once) until
  * `maxAttempts`, after which the catalog no longer lists them as unfinished and a person must look.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { UNFINISHED_STATES } from '../catalog/fax-states.js';
 import { describeError } from '../errors.js';
 import { createConcurrencyCap } from '../limits/concurrency-cap.js';
 import { archiveFax, type FaxOutcome, type FaxResult } from '../pipeline/archive-fax.js';
+import { prepareSpool } from '../pipeline/run-spool.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { AccountDirectory } from './account-directory.js';
 import type { WebhookLog } from './webhook-log.js';
@@ -91,11 +90,8 @@ export class ArchiveWorker {
   /** Prepares the spool folder and starts working through the catalog. Idempotent. */
   async start(): Promise<void> {
     if (this.loop) return;
-    await mkdir(this.options.spoolDir, { recursive: true, mode: 0o700 });
-    // The caller holds the catalog's lock, so no other run can be writing these.
-    for (const name of await readdir(this.options.spoolDir)) {
-      if (name.endsWith('.part')) await rm(join(this.options.spoolDir, name), { force: true });
-    }
+    // The caller holds the catalog's lock, so no other run can be writing its spool.
+    await prepareSpool(this.options.spoolDir);
     this.loop = this.run();
   }
 

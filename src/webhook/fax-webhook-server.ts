@@ -31,14 +31,17 @@ import {
   type PublicBase,
 } from './public-url.js';
 import { checkSignature } from './signature-check.js';
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from './trusted-proxies.js';
 import type { WebhookLog } from './webhook-log.js';
 
 export interface FaxWebhookConfig {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  /** `--public-url`; null derives it from each request's Host / X-Forwarded-* headers. */
+  /** `--public-url`; null derives it from each request's Host (or a trusted proxy's X-Forwarded-*) headers. */
   publicBase: PublicBase | null;
+  /** `--trust-proxy`: peers whose X-Forwarded-Proto/Host are believed (never with a public URL). Default none. */
+  trustedProxies?: TrustedProxies;
   mode: WebhookMode;
   mediaType: FaxMediaType;
   pageSize: FaxPageSize;
@@ -105,6 +108,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
   const { catalog, directory, log } = deps;
   const startedAt = (deps.now?.() ?? new Date()).toISOString();
   const bodyLimit = config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const trustedProxies = config.publicBase ? NO_TRUSTED_PROXIES : (config.trustedProxies ?? NO_TRUSTED_PROXIES);
   const worker = new ArchiveWorker({
     catalog,
     store: deps.store,
@@ -151,7 +155,8 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const target = req.url ?? '/';
-    const base = publicBaseFor(req.headers, config.publicBase);
+    const forwardedTrusted = config.publicBase === null && trustedProxies.trusts(req.socket.remoteAddress);
+    const base = publicBaseFor(req.headers, config.publicBase, forwardedTrusted);
     const { pathname, search } = splitRequestTarget(target);
     const route = routeOf(pathname, base.basePath);
 
@@ -168,6 +173,12 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
 
     const queryParams = parseForm(search.slice(1));
     const bodyParams: WebhookParams = method === 'POST' ? await readFormBody(req, bodyLimit) : {};
+    // The signature covers body parameters sorted, repeated values too, so it cannot say which of
+    // two values was meant; Twilio never repeats one. Refused, whatever the signature says.
+    if (Object.values(bodyParams).some(Array.isArray)) {
+      log.write('warn', 'repeated-parameter', { route, method });
+      throw new WebhookRequestError(400, 'a body parameter is repeated: refused');
+    }
     const params: WebhookParams = { ...queryParams, ...bodyParams };
     const accountSid = param(params, 'AccountSid');
 
@@ -175,7 +186,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
       const header = req.headers['x-twilio-signature'];
       const verdict = await checkSignature(directory, {
         signature: Array.isArray(header) ? header[0] : header,
-        url: signedUrlFor(target, req.headers, config.publicBase),
+        url: signedUrlFor(target, req.headers, config.publicBase, forwardedTrusted),
         bodyParams,
         accountSid,
       });

@@ -1,9 +1,11 @@
 /**
  * Which URL Twilio called. A signature covers the exact URL Twilio was configured with, which is
  * not what this server sees when it sits behind a proxy or tunnel (TLS ended elsewhere, another
- * host and port, sometimes a path prefix the proxy strips). `--public-url` names it; without it the
- * usual forwarding headers are trusted, which is safe for signature checks because a forged header
- * can only make a valid signature fail, never make a forged request pass. Pure functions.
+ * host and port, sometimes a path prefix the proxy strips). `--public-url` names it, and then no
+ * request header changes it. Without it, the Host header decides, and the forwarding headers
+ * (X-Forwarded-Proto/Host) only when the request comes from a proxy named by `--trust-proxy`: a
+ * forged header does NOT only make valid signatures fail, as this comment once said. It makes a
+ * signature Twilio made for the same path on another host pass here (issue 13 §4). Pure functions.
  */
 import { UsageError } from '../errors.js';
 
@@ -61,21 +63,34 @@ type Headers = Record<string, string | string[] | undefined>;
 function firstHeader(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   const text = Array.isArray(value) ? value[0] : value;
-  // A chain of proxies appends: the first entry is what the client (Twilio) used.
-  return text?.split(',')[0]?.trim() || undefined;
+  return text?.trim() || undefined;
 }
 
-/** The public base of this request: `--public-url` when given, else the forwarding headers, else Host. */
-export function publicBaseFor(headers: Headers, configured: PublicBase | null): PublicBase {
+/**
+ * The entry the trusted proxy itself set: the last one. A proxy that appends to what its client
+ * sent leaves the client's (anyone's) values in front; one that overwrites leaves one entry.
+ */
+function forwardedHeader(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value[value.length - 1] : value;
+  return text?.split(',').pop()?.trim() || undefined;
+}
+
+/**
+ * The public base of this request: `--public-url` when given; else, from a trusted proxy
+ * (`forwardedTrusted`), its X-Forwarded-Proto/Host; else plain http and the Host header.
+ */
+export function publicBaseFor(headers: Headers, configured: PublicBase | null, forwardedTrusted = false): PublicBase {
   if (configured) return configured;
-  const proto = firstHeader(headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
-  const host = firstHeader(headers, 'x-forwarded-host') ?? firstHeader(headers, 'host') ?? 'localhost';
-  return { origin: `${proto}://${host}`, basePath: '' };
+  const host = firstHeader(headers, 'host') ?? 'localhost';
+  if (!forwardedTrusted) return { origin: `http://${host}`, basePath: '' };
+  const proto = forwardedHeader(headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+  return { origin: `${proto}://${forwardedHeader(headers, 'x-forwarded-host') ?? host}`, basePath: '' };
 }
 
 /** The URL Twilio signed for this request: public base + route + the query string as sent. */
-export function signedUrlFor(target: string, headers: Headers, configured: PublicBase | null): string {
-  const base = publicBaseFor(headers, configured);
+export function signedUrlFor(target: string, headers: Headers, configured: PublicBase | null, forwardedTrusted = false): string {
+  const base = publicBaseFor(headers, configured, forwardedTrusted);
   const { pathname, search } = splitRequestTarget(target);
   return `${base.origin}${base.basePath}${routeOf(pathname, base.basePath)}${search}`;
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireCatalogLock, isStaleHolder, lockPathFor } from '../../src/catalog/catalog-lock.js';
+import { acquireCatalogLock, isStaleHolder, lockPathFor, realCatalogPath } from '../../src/catalog/catalog-lock.js';
 import { ExitCode, exitCodeFor, LockError } from '../../src/errors.js';
 import { tempDir } from './fax-fixtures.js';
 
@@ -105,5 +105,66 @@ describe('the catalog lock', () => {
     expect(isStaleHolder(holder(30, 'other'), here)).toBe(false); // cannot know about another host
     expect(isStaleHolder(holder(10), here)).toBe(true); // our pid, not ours: a restarted container
     expect(isStaleHolder(holder(10), { ...here, holdsIt: true })).toBe(false);
+  });
+});
+
+describe('one catalog, one lock, whatever path names it (issue 13 §3)', () => {
+  it('a run through a symlink to the catalog, or to its folder, is kept out while another process holds it', async () => {
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(catalogPath, '');
+    mkdirSync(join(dir, 'elsewhere'));
+    const fileLink = join(dir, 'elsewhere', 'link.sqlite');
+    symlinkSync(catalogPath, fileLink);
+    const folderLink = join(dir, 'sub-link');
+    symlinkSync(join(dir, 'sub'), folderLink);
+    expect(realCatalogPath(fileLink)).toBe(realCatalogPath(catalogPath));
+    expect(lockPathFor(join(folderLink, 'catalog.sqlite'))).toBe(lockPathFor(catalogPath));
+    const child = await childHoldingLock('wait');
+    try {
+      for (const other of [fileLink, join(folderLink, 'catalog.sqlite'), join(dir, 'sub', '..', 'sub', 'catalog.sqlite')]) {
+        let error: unknown;
+        try {
+          acquireCatalogLock(other, { command: 'archive' }).release();
+        } catch (e) {
+          error = e;
+        }
+        expect(error, other).toBeInstanceOf(LockError);
+        expect((error as Error).message).toMatch(new RegExp(`pid ${child.pid} on host`));
+      }
+      expect(existsSync(`${fileLink}.lock`)).toBe(false);
+    } finally {
+      child.kill();
+      await child.exited;
+    }
+    acquireCatalogLock(fileLink, { command: 'archive' }).release();
+  });
+
+  it('a dangling symlink (the catalog not created yet) locks where the catalog will be', () => {
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const link = join(dir, 'future.sqlite');
+    symlinkSync(catalogPath, link);
+    const lock = acquireCatalogLock(catalogPath, { command: 'archive' });
+    try {
+      expect(lockPathFor(link)).toBe(lock.path);
+      expect(() => acquireCatalogLock(link, { command: 'sync' })).toThrow(LockError);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('a hard link to the catalog (another name for the same file) is kept out too', async () => {
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(catalogPath, '');
+    const hardLink = join(dir, 'sub', 'same-file.sqlite');
+    linkSync(catalogPath, hardLink);
+    const child = await childHoldingLock('wait');
+    try {
+      expect(() => acquireCatalogLock(hardLink, { command: 'archive' })).toThrow(/another name for the same file/);
+      expect(existsSync(`${hardLink}.lock`)).toBe(false); // refused before any lock file of its own
+    } finally {
+      child.kill();
+      await child.exited;
+    }
+    acquireCatalogLock(hardLink, { command: 'archive' }).release();
   });
 });

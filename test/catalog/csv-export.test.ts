@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, neutralizeSpreadsheetCell, writeCatalogCsv } from '../../src/catalog/csv-export.js';
 import { openCatalog, type SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { ConfigurationError } from '../../src/errors.js';
+import { HOST_TAG, ownTempName } from '../../src/temp-files.js';
 import { driveTo, faxSid, tempDir, twilioFax } from './fax-fixtures.js';
 
 describe('neutralizeSpreadsheetCell (pure)', () => {
@@ -68,6 +70,20 @@ describe('writeCatalogCsv', () => {
   afterEach(() => {
     catalog.close();
     cleanup();
+  });
+
+  it('sweeps the temp files a killed CSV write left (they hold phone numbers), not a live writer\'s', async () => {
+    driveTo(catalog, 1, 'verified');
+    const deadPid = spawnSync('true').pid!;
+    const dead = join(dir, `.fax-sunset-${HOST_TAG}-${deadPid}-${'a'.repeat(12)}.tmp`);
+    const live = join(dir, ownTempName());
+    const older = join(dir, `.faxes.csv.${deadPid}.0123abcd.tmp`); // a version before host-and-pid names
+    const olderFresh = join(dir, `.faxes.csv.${deadPid}.4567cdef.tmp`);
+    for (const path of [dead, live, older, olderFresh]) writeFileSync(path, 'sid,from\nFX1,+15550000001\n');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(older, twoHoursAgo, twoHoursAgo);
+    await writeCatalogCsv(catalog, join(dir, 'faxes.csv'));
+    expect([dead, live, older, olderFresh].map((p) => existsSync(p))).toEqual([false, true, false, true]);
   });
 
   it('writes every fax with its archive fields, oldest first, spreadsheet-safe, mode 0600', async () => {

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaxTwiml } from '../../src/emulator/twiml-reply.js';
 import { parsePublicUrl } from '../../src/webhook/public-url.js';
+import { parseTrustedProxies } from '../../src/webhook/trusted-proxies.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startWebhookRig, waitFor, type RigConfig, type WebhookRig } from './webhook-harness.js';
@@ -139,8 +140,8 @@ describe('behind a proxy', () => {
     expect(refused.status).toBe(403);
   });
 
-  it('without --public-url, trusts X-Forwarded-Proto/Host for the signed URL and the action URL', async () => {
-    const r = await rigFor();
+  it('without --public-url, believes X-Forwarded-Proto/Host only from a --trust-proxy peer, for the signed URL and the action URL', async () => {
+    const r = await rigFor({ trustedProxies: parseTrustedProxies(['10.9.9.9', '127.0.0.0/8']) });
     const params = incomingParams();
     const signature = sign(emu.authToken, 'https://tunnel.example.net/fax/incoming', params);
     const response = await fetch(`${r.server.localUrl}/fax/incoming`, {
@@ -150,6 +151,51 @@ describe('behind a proxy', () => {
     });
     expect(response.status).toBe(200);
     expect(parseFaxTwiml(await response.text())).toMatchObject({ action: 'https://tunnel.example.net/fax/received' });
+  });
+
+  it('a signature made for the same path on another host does not pass through forged forwarding headers (issue 13 §4)', async () => {
+    const params = incomingParams();
+    // What Twilio signed for another service of the same account: replayed here with headers naming that host.
+    const elsewhere = 'https://other-service.example.com/fax/incoming';
+    const forged = { 'content-type': FORM, 'x-twilio-signature': sign(emu.authToken, elsewhere, params), 'x-forwarded-proto': 'https', 'x-forwarded-host': 'other-service.example.com' };
+    const untrusted = await rigFor({ trustedProxies: parseTrustedProxies(['10.0.0.0/8']) });
+    const refused = await fetch(`${untrusted.server.localUrl}/fax/incoming`, { method: 'POST', headers: forged, body: form(params) });
+    expect(refused.status).toBe(403);
+    // Its own answer never names the forged host either.
+    const local = `${untrusted.server.localUrl}/fax/incoming`;
+    const honest = await fetch(local, { method: 'POST', headers: { ...forged, 'x-twilio-signature': sign(emu.authToken, local, params) }, body: form(params) });
+    expect(honest.status).toBe(200);
+    expect(parseFaxTwiml(await honest.text())).toMatchObject({ action: `${untrusted.server.localUrl}/fax/received` });
+    await untrusted.close();
+    rig = null;
+    // With --public-url, no header counts, even from a trusted peer (a config that reaches the server anyway).
+    const fixed = await rigFor({ publicBase: parsePublicUrl('https://fax.example.org'), trustedProxies: parseTrustedProxies(['127.0.0.1']) });
+    const alsoRefused = await fetch(`${fixed.server.localUrl}/fax/incoming`, { method: 'POST', headers: forged, body: form(params) });
+    expect(alsoRefused.status).toBe(403);
+    // A trusted proxy that appends to what its client sent: only its own (last) entry counts.
+    await fixed.close();
+    rig = null;
+    const appending = await rigFor({ trustedProxies: parseTrustedProxies(['127.0.0.1']) });
+    const appended = await fetch(`${appending.server.localUrl}/fax/incoming`, {
+      method: 'POST',
+      headers: { ...forged, 'x-forwarded-proto': 'https, http', 'x-forwarded-host': `other-service.example.com, ${new URL(appending.server.localUrl).host}` },
+      body: form(params),
+    });
+    expect(appended.status).toBe(403);
+  });
+
+  it('refuses a body with a repeated parameter (400), however it is signed', async () => {
+    const r = await rigFor();
+    const url = `${r.server.localUrl}/fax/incoming`;
+    const params = incomingParams();
+    const body = `${form(params)}&FaxSid=FX${'e'.repeat(32)}`;
+    // Twilio's scheme signs a repeated key's values sorted (and de-duplicated), so one signature covers both orders.
+    const values = (key: string) => (key === 'FaxSid' ? [params.FaxSid!, `FX${'e'.repeat(32)}`].sort() : [params[key]!]);
+    const data = Object.keys(params).sort().reduce((acc, key) => acc + values(key).map((v) => key + v).join(''), url);
+    const signature = createHmac('sha1', emu.authToken).update(data, 'utf8').digest('base64');
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': FORM, 'x-twilio-signature': signature }, body });
+    expect(response.status).toBe(400);
+    expect(r.logEvents().some((line) => line.event === 'repeated-parameter')).toBe(true);
   });
 });
 

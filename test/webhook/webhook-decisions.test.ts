@@ -37,8 +37,11 @@ describe('public URL and the signed URL', () => {
     expect(signedUrlFor('/fax/incoming?a=1&b=%20', { host: '127.0.0.1:8080' }, base)).toBe('https://fax.example.org/hooks/fax/incoming?a=1&b=%20');
     expect(signedUrlFor('/hooks/fax/incoming', { host: '127.0.0.1:8080' }, base)).toBe('https://fax.example.org/hooks/fax/incoming');
     expect(signedUrlFor('/fax/received', { host: 'svc:8080' }, null)).toBe('http://svc:8080/fax/received');
-    expect(signedUrlFor('/fax/received', { host: 'svc:8080', 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'a.example, b' }, null))
-      .toBe('https://a.example/fax/received');
+    // Forwarding headers count only from a trusted proxy, and then its own (last) entry.
+    const forwarded = { host: 'svc:8080', 'x-forwarded-proto': 'http, https', 'x-forwarded-host': 'evil.example, a.example' };
+    expect(signedUrlFor('/fax/received', forwarded, null)).toBe('http://svc:8080/fax/received');
+    expect(signedUrlFor('/fax/received', forwarded, null, true)).toBe('https://a.example/fax/received');
+    expect(signedUrlFor('/fax/received', forwarded, base, true)).toBe('https://fax.example.org/hooks/fax/received');
     expect(routeOf('/hooks', '/hooks')).toBe('/');
     expect(routeOf('/hooksx/fax/incoming', '/hooks')).toBe('/hooksx/fax/incoming');
   });
@@ -122,10 +125,23 @@ describe('serve flags', () => {
   it('turns flags into the server config', () => {
     expect(serveConfigFromFlags({ ...flags, publicUrl: 'https://fax.example.org/x', storeMedia: 'false', insecureSkipSignature: true, verify: 'full' })).toMatchObject({
       host: '0.0.0.0', port: 8080, publicBase: { origin: 'https://fax.example.org', basePath: '/x' }, mode: 'receive', storeMedia: false,
-      verifySignatures: false, forceFullVerify: true, workers: 4, maxAttempts: 10, spoolDir: '/var/lib/fax/.spool', graceMs: 25_000,
+      verifySignatures: false, forceFullVerify: true, workers: 4, maxAttempts: 10, spoolDir: '/var/lib/fax/catalog.sqlite.spool', graceMs: 25_000,
     });
     expect(serveConfigFromFlags(flags).verifySignatures).toBe(true);
     expect(serveConfigFromFlags(flags).publicBase).toBeNull();
+  });
+
+  it('--trust-proxy: addresses and CIDRs, repeatable or comma lists; refused beside --public-url', () => {
+    const config = serveConfigFromFlags({ ...flags, trustProxy: ['10.0.0.0/8, 192.168.1.7', 'fd00::/8'] });
+    const trusted = config.trustedProxies!;
+    expect(trusted.entries).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+    for (const peer of ['10.1.2.3', '::ffff:10.1.2.3', '192.168.1.7', 'fd00::1']) expect(trusted.trusts(peer), peer).toBe(true);
+    for (const peer of ['11.0.0.1', '192.168.1.8', '::1', 'fe80::1', undefined]) expect(trusted.trusts(peer), String(peer)).toBe(false);
+    expect(serveConfigFromFlags(flags).trustedProxies!.trusts('127.0.0.1')).toBe(false); // none by default
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1/8/1', '::1/129', '10.0.0.0/x']) {
+      expect(() => serveConfigFromFlags({ ...flags, trustProxy: [bad] }), bad).toThrow(/--trust-proxy takes an IP address or CIDR/);
+    }
+    expect(() => serveConfigFromFlags({ ...flags, publicUrl: 'https://fax.example.org', trustProxy: ['10.0.0.1'] })).toThrow(/--trust-proxy has no effect with --public-url/);
   });
 
   it('refuses bad values with a UsageError naming the flag', () => {
