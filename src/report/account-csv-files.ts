@@ -5,7 +5,7 @@
  * the page. Written in the report's one pass over the catalog: rows are buffered per account and
  * appended in chunks, so no file stays open and memory is bounded by CHUNK per account.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { FaxRow } from '../catalog/catalog.js';
@@ -23,6 +23,7 @@ export class AccountCsvFiles {
     private readonly modes: { file: number; dir: number } = { file: 0o600, dir: 0o700 },
   ) {
     mkdirSync(join(root, ACCOUNTS_DIR), { recursive: true, mode: modes.dir });
+    chmodSync(join(root, ACCOUNTS_DIR), modes.dir);
   }
 
   add(fax: FaxRow): void {
@@ -48,7 +49,10 @@ export class AccountCsvFiles {
   private flush(accountSid: string, entry: { text: string; started: boolean }): void {
     const path = join(this.root, relativePath(accountSid));
     if (entry.started) appendFileSync(path, entry.text);
-    else writeFileSync(path, entry.text, { mode: this.modes.file });
+    else {
+      writeFileSync(path, entry.text, { mode: this.modes.file });
+      chmodSync(path, this.modes.file); // exactly the report's mode, whatever the umask made of it
+    }
     entry.started = true;
     entry.text = '';
   }
