@@ -18,6 +18,7 @@ import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
+import { EXIT_CODES_HELP, exitQuietlyOnBrokenPipe, failureSummaryLine, resetSummaryLine, summaryLinePrinted } from './commands/summary-line.js';
 
 export function buildProgram(): Command {
   const program = new Command('fax-sunset')
@@ -45,6 +46,12 @@ function throwParseErrors(command: Command): void {
     // One line, like every other error: "fax-sunset: error: unknown option '--bogus' (see --help)".
     outputError: (message, write) => write(`fax-sunset: ${message.trim()} (see --help)\n`),
   });
+  // The exit-code table in every command's --help (issue 17 §4), not only in the README.
+  if (command.parent) command.addHelpText('after', EXIT_CODES_HELP);
+  // Defaults as an operator types them: (default: 16), not (default: "16").
+  for (const option of command.options) {
+    if (typeof option.defaultValue === 'string' && option.defaultValueDescription === undefined) option.defaultValueDescription = option.defaultValue;
+  }
   for (const sub of command.commands) throwParseErrors(sub);
 }
 
@@ -58,19 +65,45 @@ async function runSubcommand(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  resetSummaryLine();
+  const json = argv.slice(2).includes('--json');
+  const name = commandName(program, argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0; parse errors were already printed.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (json && name !== 'demo') failureSummaryLine(name, ExitCode.usage, error.message.replace(/^error: /, '').split('\n')[0] ?? '');
+      return ExitCode.usage;
     }
     const code = error instanceof UsageError ? ExitCode.usage : exitCodeFor(error);
-    process.stderr.write(`fax-sunset: ${describeError(error)}\n`);
+    const line = describeError(error, knownSecretsFromEnv());
+    process.stderr.write(`fax-sunset: ${line}\n`);
+    // A failure before (or after) any work still leaves the one summary line a scheduler reads.
+    if (json && name !== 'demo' && !summaryLinePrinted()) failureSummaryLine(name, code, line);
     return code;
   }
 }
 
+/** `archive`, `numbers apply`, ...: the command words of argv (for the summary line of a failure). */
+function commandName(program: Command, args: readonly string[]): string {
+  const words: string[] = [];
+  let current: Command = program;
+  for (const arg of args) {
+    const sub = current.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    words.push(arg);
+    current = sub;
+  }
+  return words.join(' ') || 'fax-sunset';
+}
+
+function knownSecretsFromEnv(): string[] {
+  return [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET, process.env.AWS_SECRET_ACCESS_KEY].filter((s): s is string => !!s);
+}
+
+exitQuietlyOnBrokenPipe();
 const exitCode = await main(process.argv);
 process.exitCode = exitCode;

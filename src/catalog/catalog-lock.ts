@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { dirname, resolve } from 'node:path';
 import { ConfigurationError, LockError } from '../errors.js';
-import { fsProblem } from './fs-problem.js';
+import { folderWriteProblem, fsProblem } from './fs-problem.js';
 
 export interface CatalogLock {
   /** The lock file's path (`<catalog>.lock`). */
@@ -90,7 +90,7 @@ function takeLivenessLock(lockPath: string): LivenessLock | null {
   try {
     db = new Database(file, { timeout: 0 });
   } catch (error) {
-    throw new ConfigurationError(`cannot open the catalog's liveness lock ${file}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
+    throw new ConfigurationError(`cannot write in the catalog folder ${dirname(file)}: ${folderWriteProblem(dirname(file), error)}; pass --catalog with a writable folder`, { cause: error });
   }
   try {
     chmodQuietly(file);

@@ -7,6 +7,7 @@
 import cliProgress from 'cli-progress';
 import type { FaxResult } from '../pipeline/archive-fax.js';
 import type { ArchiveObserver, ArchivePhase, DeletionResult } from '../pipeline/archive-observer.js';
+import { printSummaryLine } from './summary-line.js';
 
 export type OutputMode = 'tty' | 'json' | 'quiet';
 
@@ -55,7 +56,7 @@ function jsonOutput(): RunOutput {
     deletion: (result: DeletionResult) => jsonLine({ event: 'deletion', ...result }),
     warning: (message) => jsonLine({ event: 'warning', message }),
     info: (message) => jsonLine({ event: 'info', message }),
-    summary: (title, summary) => jsonLine({ event: 'summary', command: title, ...summary }, process.stdout),
+    summary: (title, summary) => printSummaryLine({ command: title, ...summary }),
     stop: () => {},
   };
 }

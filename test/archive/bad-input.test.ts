@@ -95,10 +95,12 @@ async function startPageSpoiler(spoil: 'malformed-json' | 'foreign-next-page'): 
 }
 
 describe('archive refuses bad input with its exit code, one clear line, and no deletion', () => {
-  it('bad Twilio credentials: exit 2', async () => {
-    const run = await archive([], { env: { TWILIO_AUTH_TOKEN: 'f'.repeat(32) } });
+  it('bad Twilio credentials: exit 2, and nothing written: no catalog, no media folder, no run record (issue 17 §7)', async () => {
+    const fresh = join(dir, 'wrong-token');
+    const run = await archive([], { env: { TWILIO_AUTH_TOKEN: 'f'.repeat(32) }, catalog: join(fresh, 'catalog.sqlite') });
     expectRefused(run, 2, /Twilio refused the credentials/);
     expect(run.stderr).not.toContain('f'.repeat(32));
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('missing Twilio credentials: exit 2', async () => {
@@ -106,12 +108,32 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     expectRefused(run, 2, /TWILIO_AUTH_TOKEN|credentials/);
   });
 
-  it('an unreachable Twilio (a closed port): exit 1 after retries (a service failure, not a config error), naming the host', async () => {
+  it('an unreachable Twilio (refused, unknown host, TLS to a plain port): exit 2 naming the host, nothing written, one --json summary line (issue 17 §4)', async () => {
     const port = await freePort();
-    const run = await archive(['--twilio-url', `http://127.0.0.1:${port}`]);
-    // DESIGN: 2 is for what a person must fix; a host that does not answer may be back later, so the
-    // run exits 1 ("items left"), naming the host. See the report of this test's author.
-    expectRefused(run, 1, new RegExp(`cannot reach Twilio at 127\\.0\\.0\\.1:${port}`));
+    const fresh = join(dir, 'unreachable');
+    const cases: Array<[string, RegExp]> = [
+      [`http://127.0.0.1:${port}`, new RegExp(`cannot reach Twilio at 127\\.0\\.0\\.1:${port}`)],
+      ['http://no-such-host.invalid', /cannot reach Twilio at no-such-host\.invalid/],
+      [emu.url.replace('http://', 'https://'), /cannot reach Twilio at 127\.0\.0\.1/],
+    ];
+    for (const [url, pattern] of cases) {
+      // (Each case waits out the retries a network error gets: one run per case keeps the file quick.)
+      const json = await archive(['--twilio-url', url, '--json'], { catalog: join(fresh, 'catalog.sqlite') });
+      expectRefused(json, 2, pattern);
+      const lines = json.stdout.split('\n').filter((line) => line.trim() !== '');
+      expect(lines, json.stdout).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'summary', command: 'archive', exitCode: 2 });
+      expect(JSON.parse(lines[0]!).error).toMatch(pattern);
+    }
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('an unreachable S3 endpoint: exit 2 naming the endpoint, before the catalog exists (issue 17 §4, §11)', async () => {
+    const port = await freePort();
+    const fresh = join(dir, 'unreachable-s3', 'catalog.sqlite');
+    const run = await archive(['--s3-endpoint', `http://127.0.0.1:${port}`], { catalog: fresh });
+    expectRefused(run, 2, new RegExp(`cannot reach the S3 endpoint http://127\\.0\\.0\\.1:${port} for the store s3://${BUCKET}/archive`));
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('an invalid store URL: exit 2, before anything is opened', async () => {

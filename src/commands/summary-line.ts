@@ -1,0 +1,60 @@
+/**
+ * The one-line JSON contract (issue 17 §4): with --json, every command prints exactly one summary
+ * line on stdout, on every path, a failure before any work included, so a scheduler that keeps the
+ * last line (`> last-run.json`) never reads the previous night's. Commands print theirs through
+ * `printSummaryLine`; when a command fails before it printed one, the entry (cli.ts) prints
+ * `failureSummaryLine` for it. Progress and per-item lines go to stderr, never here.
+ */
+
+let printed = false;
+
+/** Writes the summary line (once per command run; a second call is a bug and is dropped). */
+export function printSummaryLine(value: Record<string, unknown>): void {
+  if (printed) return;
+  printed = true;
+  writeStdout(`${JSON.stringify({ at: new Date().toISOString(), event: 'summary', ...value })}\n`);
+}
+
+export function summaryLinePrinted(): boolean {
+  return printed;
+}
+
+/** Called by the entry before each command run (the demo runs several in one process). */
+export function resetSummaryLine(): void {
+  printed = false;
+}
+
+/** The line a failed command leaves: its name, exit code and the one-line error. */
+export function failureSummaryLine(command: string, exitCode: number, error: string): void {
+  printSummaryLine({ command, exitCode, error });
+}
+
+/**
+ * stdout piped to a reader that stopped (`report ... | head`): the write fails with EPIPE, which is
+ * not an error of the command. Exit quietly, as other Unix tools do, instead of a stack trace.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
+function writeStdout(text: string): void {
+  process.stdout.write(text);
+}
+
+/** The exit-code table, appended to every command's --help (README "Exit codes" says the same). */
+export const EXIT_CODES_HELP = [
+  '',
+  'Exit codes:',
+  '  0  all done',
+  '  1  finished with items left to retry (failed, unverifiable, a subaccount that could not be read)',
+  '  2  bad usage, configuration or credentials; Twilio or the store unreachable; wrong or missing catalog',
+  '  3  another run holds the catalog lock',
+  '  4  an invariant was refused (nothing unproven was deleted)',
+  '',
+  'With --json, stdout carries exactly one JSON summary line (with "exitCode"), on every path.',
+].join('\n');
