@@ -151,7 +151,7 @@ export async function openCatalogAndStore(
   flags: ArchiveFlags,
   command: string,
   options: OpenCatalogOptions = { accountSid: null, mustExist: true },
-): Promise<{ catalog: Catalog; store: MediaStore; close(): Promise<void> }> {
+): Promise<{ catalog: Catalog; store: MediaStore; recordMove(): void; close(): Promise<void> }> {
   const catalogPath = resolve(String(flags.catalog));
   const exists = existsSync(catalogPath);
   if (options.mustExist && !exists) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or check --catalog)`);
@@ -171,7 +171,7 @@ export async function openCatalogAndStore(
     await options.preflight?.();
     if (flags.dryRun) {
       const catalog = exists ? openCatalog(catalogPath, { readonly: true }) : openCatalog(catalogPath, { memory: true });
-      return { catalog, store, close: async () => { catalog.close(); await store.close(); } };
+      return { catalog, store, recordMove: () => undefined, close: async () => { catalog.close(); await store.close(); } };
     }
     try {
       mkdirSync(dirname(catalogPath), { recursive: true, mode: 0o700 });
@@ -192,9 +192,6 @@ export async function openCatalogAndStore(
         { store: store.displayUrl, storeEndpoint: store.displayUrl.startsWith('s3://') ? storeOptions.endpoint ?? null : null, accountSid: options.accountSid },
         { moved: decision === 'moved' },
       );
-    } else if (decision === 'moved') {
-      // verify pointed at a moved store: record where the objects are now, keeping the account.
-      catalog.recordIdentity({ store: store.displayUrl, storeEndpoint: storeOptions.endpoint ?? null, accountSid: recorded!.accountSid }, { moved: true });
     }
   } catch (error) {
     lock.release();
@@ -204,6 +201,11 @@ export async function openCatalogAndStore(
   return {
     catalog,
     store,
+    // verify --catalog-moved: recorded only once the new store proved to hold the archive.
+    recordMove: () => {
+      if (decision !== 'moved' || options.accountSid !== null || !recorded) return;
+      catalog.recordIdentity({ store: store.displayUrl, storeEndpoint: storeOptions.endpoint ?? null, accountSid: recorded.accountSid }, { moved: true });
+    },
     async close() {
       catalog.close();
       lock.release();

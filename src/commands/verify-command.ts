@@ -38,11 +38,12 @@ export function verifyCommand(): Command {
     const samplePercent = parseSamplePercent(flags.sample);
     const concurrency = parsePositiveInt(flags.workers, '--workers');
     // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
-    const { catalog, store, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
+    const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
     let runId: number | null = null;
     try {
       // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
       await assertStoreHoldsArchive(catalog, store);
+      recordMove();
       runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
       const result = await runVerify(
         {
