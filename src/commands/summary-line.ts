@@ -31,12 +31,17 @@ export function failureSummaryLine(command: string, exitCode: number, error: str
 
 /**
  * stdout piped to a reader that stopped (`report ... | head`): the write fails with EPIPE, which is
- * not an error of the command. Exit quietly, as other Unix tools do, instead of a stack trace.
+ * not an error of the command. Drop the output quietly instead of dying with a stack trace.
  */
-export function exitQuietlyOnBrokenPipe(): void {
+export function ignoreBrokenPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
+    let broken = false;
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      // The reader is gone: later writes are dropped and the command ends with its own exit code.
+      if (broken || error.code === 'EPIPE') {
+        broken = true;
+        return;
+      }
       throw error;
     });
   }
