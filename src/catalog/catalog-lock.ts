@@ -90,7 +90,8 @@ function takeLivenessLock(lockPath: string): LivenessLock | null {
   try {
     db = new Database(file, { timeout: 0 });
   } catch (error) {
-    throw new ConfigurationError(`cannot write in the catalog folder ${dirname(file)}: ${folderWriteProblem(dirname(file), error)}; pass --catalog with a writable folder`, { cause: error });
+    // Named as the operator sees it (the catalog's folder), not as SQLite does (SQLITE_CANTOPEN).
+    throw new ConfigurationError(`cannot create the catalog's lock ${file}: ${folderWriteProblem(dirname(file), error)}; pass --catalog with a writable folder`, { cause: error });
   }
   try {
     chmodQuietly(file);

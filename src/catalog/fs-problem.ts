@@ -32,5 +32,5 @@ export function folderWriteProblem(folder: string, error: unknown): string {
     return fsProblem(access);
   }
   const code = (error as { code?: string } | undefined)?.code;
-  return code?.startsWith('SQLITE_') ? 'it cannot be created there' : fsProblem(error);
+  return code?.startsWith('SQLITE_') ? 'the folder is writable, but the file cannot be opened (is something else at that path?)' : fsProblem(error);
 }

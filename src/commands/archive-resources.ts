@@ -13,7 +13,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { ConfigurationError, describeError, ExternalServiceError, redactSecrets, UsageError } from '../errors.js';
+import { AuthError, ConfigurationError, describeError, ExternalServiceError, redactSecrets, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { createConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { MediaStore } from '../store/media-store.js';
@@ -225,6 +225,11 @@ async function checkStore(store: MediaStore, endpoint: string | undefined): Prom
     if (error instanceof ExternalServiceError && error.status === undefined) {
       const where = endpoint ? `the S3 endpoint ${redactSecrets(endpoint)}` : 'S3 (the AWS default endpoint)';
       throw new ConfigurationError(`cannot reach ${where} for the store ${store.displayUrl}: ${describeError(error)}; check --s3-endpoint / AWS_ENDPOINT_URL_S3`, { cause: error });
+    }
+    // Name the endpoint in the store's own refusals too: "bucket x does not exist" where?
+    if (endpoint && (error instanceof ConfigurationError || error instanceof AuthError)) {
+      const Same = error instanceof AuthError ? AuthError : ConfigurationError;
+      throw new Same(`${describeError(error)} (S3 endpoint ${redactSecrets(endpoint)})`, { cause: error });
     }
     throw error;
   }

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
 import { freePort } from '../../src/free-port.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -149,6 +150,7 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     const fresh = join(dir, 'missing-bucket', 'catalog.sqlite');
     const run = await archive([], { store: 's3://no-such-bucket-here/faxes', catalog: fresh });
     expectRefused(run, 2, /bucket no-such-bucket-here does not exist/);
+    expect(stderrLines(run)[0]).toContain(`(S3 endpoint ${s3.endpoint})`); // issue 17 §11: where
     expect(existsSync(fresh)).toBe(false);
   });
 
@@ -199,6 +201,16 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
       const run = await archive(['--twilio-url', spoiler.url]);
       expect(spoiler.spoiled()).toBeGreaterThan(0);
       expectRefused(run, 4, /refused to send Twilio credentials to https:\/\/fax\.evil\.example\.com/);
+      // The run failed after its run record was started: the record is closed, not "running" forever (issue 17 §7).
+      const db = new Database(catalogPath, { readonly: true, fileMustExist: true });
+      try {
+        const runs = db.prepare('SELECT id, finished_at, exit_code FROM runs').all() as Array<{ finished_at: string | null; exit_code: number | null }>;
+        expect(runs.length).toBeGreaterThan(0);
+        for (const r of runs) expect(r.finished_at).not.toBeNull();
+        expect(runs.at(-1)!.exit_code).toBe(4);
+      } finally {
+        db.close();
+      }
     } finally {
       await spoiler.close();
     }

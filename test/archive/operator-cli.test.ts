@@ -146,3 +146,59 @@ describe('on a terminal, and in a pipe', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('an unopenable catalog lock', () => {
+  it('says which file and why in the operator\'s words, not "liveness lock ... SQLITE_CANTOPEN"', async () => {
+    const { mkdirSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { acquireCatalogLock } = await import('../../src/catalog/catalog-lock.js');
+    const dir = mkdtempSync(join(tmpdir(), 'fax-sunset-lock-message-'));
+    try {
+      const catalog = join(dir, 'catalog.sqlite');
+      mkdirSync(`${catalog}.lock.alive`); // a folder where the lock's file must go: refused even for root
+      expect(() => acquireCatalogLock(catalog, { command: 'test' })).toThrow(/^cannot create the catalog's lock .*catalog\.sqlite\.lock\.alive: .*pass --catalog with a writable folder$/);
+      try {
+        acquireCatalogLock(catalog, { command: 'test' });
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/liveness|SQLITE_/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('numbers plan/apply/rollback --json', () => {
+  it('print exactly one summary line on stdout each; the per-number results go to stderr', async () => {
+    const { startTestEmulator } = await import('../support/emulator.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { runCli } = await import('../support/cli-process.js');
+    const emu = await startTestEmulator({ faxes: 1, accounts: 0, numbers: 4, seed: 44 });
+    const dir = mkdtempSync(join(tmpdir(), 'fax-sunset-numbers-json-'));
+    const cli = (args: string[]) => runCli(args, { cwd: dir, env: emu.env, timeoutMs: 60_000 });
+    const onlyLine = (stdout: string): Record<string, unknown> => {
+      const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+      expect(lines, stdout).toHaveLength(1);
+      return JSON.parse(lines[0]!) as Record<string, unknown>;
+    };
+    try {
+      const plan = await cli(['numbers', 'plan', '--voice-url', 'https://voice.example.com/in', '--out', join(dir, 'plan'), '--json']);
+      expect(plan.code, plan.stderr).toBe(0);
+      const planned = onlyLine(plan.stdout);
+      expect(planned).toMatchObject({ event: 'summary', command: 'numbers plan' });
+      const changes = (planned.counts as { toChange: number }).toChange;
+      expect(changes).toBeGreaterThan(1);
+      const apply = await cli(['numbers', 'apply', join(dir, 'plan', 'plan.json'), '--expect-sha256', String(planned.sha256), '--yes', '--json', '--catalog', join(dir, 'catalog.sqlite')]);
+      expect(apply.code, apply.stderr).toBe(0);
+      expect(onlyLine(apply.stdout)).toMatchObject({ event: 'summary', command: 'numbers apply', exitCode: 0 });
+      expect(apply.stderr.split('\n').filter((l) => l.includes('"event":"number"'))).toHaveLength(changes);
+      const rollback = await cli(['numbers', 'rollback', join(dir, 'plan', 'rollback.json'), '--yes', '--json', '--catalog', join(dir, 'catalog.sqlite')]);
+      expect(rollback.code, rollback.stderr).toBe(0);
+      expect(onlyLine(rollback.stdout)).toMatchObject({ event: 'summary', command: 'numbers rollback', exitCode: 0 });
+    } finally {
+      await emu.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
