@@ -28,6 +28,6 @@ export async function assertStoreHoldsArchive(catalog: Catalog, store: MediaStor
   if (looked === 0) return;
   throw new WrongStoreError(
     `not one of the ${looked} objects the catalog ${catalog.path} lists is in the store ${store.displayUrl} (first: ${firstKey}): ` +
-      'the store is probably wrong (check --store, --s3-endpoint); nothing was changed',
+      'the store is probably wrong (check --store, --s3-endpoint); nothing was changed (if every object really is gone, restore the store from its backup first)',
   );
 }
