@@ -247,10 +247,18 @@ export async function checkTwilioReachable(gateway: TwilioGateway, twilioUrl: st
       break;
     }
   } catch (error) {
-    if (error instanceof ExternalServiceError && error.status === undefined) {
-      const hint = twilioUrl ? 'check --twilio-url / FAX_SUNSET_TWILIO_URL' : 'check the network';
-      throw new ConfigurationError(`${describeError(error)}; ${hint}`, { cause: error });
-    }
-    throw error;
+    throw unreachableAsConfiguration(error, twilioUrl);
   }
+}
+
+/**
+ * A Twilio call that got no response at all once its retries were spent (refused, unknown host, TLS
+ * to a plain port) is a wrong --twilio-url or network: exit 2, not "items left to retry" (1).
+ */
+export function unreachableAsConfiguration(error: unknown, twilioUrl: string | undefined): unknown {
+  if (error instanceof ExternalServiceError && error.status === undefined) {
+    const hint = twilioUrl ? 'check --twilio-url / FAX_SUNSET_TWILIO_URL' : 'check the network';
+    return new ConfigurationError(`${describeError(error)}; ${hint}`, { cause: error });
+  }
+  return error;
 }

@@ -22,6 +22,7 @@ import { rollbackChanges } from '../reversion/rollback-changes.js';
 import { readRollbackFile } from '../reversion/rollback-journal.js';
 import { defaultDestinationFrom, parseNumberMap, type VoiceTargets } from '../reversion/voice-targets.js';
 import { createTwilioRestClient } from '../twilio/twilio-rest-client.js';
+import { unreachableAsConfiguration } from './archive-resources.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { chooseOutputMode } from './run-output.js';
 import { printSummaryLine } from './summary-line.js';
@@ -59,7 +60,11 @@ function planCommand(): Command {
     .addHelpText('after', '\nA fax number without a safe voice destination is refused (left in fax mode). Exit 1 when any is refused.');
   addSharedOptions(command, ['twilioUrl', 'concurrency', 'rps', 'json', 'quiet']);
   command.action(async (flags: Flags) => {
-    process.exitCode = await planAction(flags);
+    try {
+      process.exitCode = await planAction(flags);
+    } catch (error) {
+      throw unreachableAsConfiguration(error, str(flags.twilioUrl));
+    }
   });
   return command;
 }

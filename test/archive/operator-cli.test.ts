@@ -202,3 +202,27 @@ describe('numbers plan/apply/rollback --json', () => {
     }
   });
 });
+
+describe('numbers plan against an unreachable Twilio', () => {
+  it('exits 2 (a wrong --twilio-url), not 1, with one JSON summary line naming the host', async () => {
+    const { freePort } = await import('../../src/free-port.js');
+    const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { runCli } = await import('../support/cli-process.js');
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'fax-sunset-numbers-unreachable-'));
+    try {
+      const run = await runCli(['numbers', 'plan', '--voice-url', 'https://voice.example.com/in', '--out', join(dir, 'plan'), '--json', '--twilio-url', `http://127.0.0.1:${port}`], {
+        cwd: dir, env: { TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'not-a-real-token' }, timeoutMs: 60_000,
+      });
+      expect(run.code, run.stderr).toBe(2);
+      const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'summary', command: 'numbers plan', exitCode: 2 });
+      expect(JSON.parse(lines[0]!).error).toContain(`127.0.0.1:${port}`);
+      expect(existsSync(join(dir, 'plan'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
