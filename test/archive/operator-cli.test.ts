@@ -226,3 +226,14 @@ describe('numbers plan against an unreachable Twilio', () => {
     }
   });
 });
+
+describe('a command line commander refuses, with --json', () => {
+  it('still leaves one summary line with exit code 2', async () => {
+    const { runCli } = await import('../support/cli-process.js');
+    const run = await runCli(['archive', '--no-such-flag', '--json'], { cwd: REPO, timeoutMs: 60_000 });
+    expect(run.code).toBe(2);
+    const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'summary', command: 'archive', exitCode: 2, error: expect.stringMatching(/unknown option '--no-such-flag'/) });
+  });
+});
