@@ -56,7 +56,7 @@ export const EXIT_CODES_HELP = [
   '',
   'Exit codes:',
   '  0  all done',
-  '  1  finished with items left to retry (failed, unverifiable, a subaccount that could not be read)',
+  '  1  finished with items left to retry (failed, unverifiable, lost)',
   '  2  bad usage, configuration or credentials; Twilio or the store unreachable; wrong or missing catalog',
   '  3  another run holds the catalog lock',
   '  4  an invariant was refused (nothing unproven was deleted)',
