@@ -158,6 +158,14 @@ describe('a catalog knows its store and its account', () => {
     expect(summaryOf(verify)).toMatchObject({ store: `file://${moved}`, match: expect.any(Number), missing: 0 });
   });
 
+  it('report --bag without --store copies from the recorded (moved) store; another --store is refused', async () => {
+    const run = await cli(['report', '--out', join(dir, 'report'), '--catalog', catalogPath, '--bag', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run)).toMatchObject({ command: 'report', missingObjects: 0, bagComplete: true });
+    const other = await cli(['report', '--out', join(dir, 'report-2'), '--catalog', catalogPath, '--store', join(dir, 'nowhere')]);
+    oneLine(other, 2, /belongs to the store file:\/\/.*moved-media/);
+  });
+
   it('one duration vocabulary: a refused --lookback names the flag and the units, exit 2, one JSON line', async () => {
     const bad = await cli(['sync', '--catalog', catalogPath, '--lookback', '2x', '--json']);
     oneLine(bad, 2, /--lookback must be a duration like 30m, 6h or 2d/);
