@@ -173,12 +173,13 @@ export async function openCatalogAndStore(
       const catalog = exists ? openCatalog(catalogPath, { readonly: true }) : openCatalog(catalogPath, { memory: true });
       return { catalog, store, recordMove: () => undefined, close: async () => { catalog.close(); await store.close(); } };
     }
+    // The store before the catalog folder: a missing bucket or an unreachable endpoint leaves nothing.
+    await checkStore(store, storeOptions.endpoint);
     try {
       mkdirSync(dirname(catalogPath), { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new ConfigurationError(`cannot create the catalog folder ${dirname(catalogPath)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
-    await checkStore(store, storeOptions.endpoint);
   } catch (error) {
     await store.close();
     throw error;

@@ -8,7 +8,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
@@ -134,7 +134,7 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     const fresh = join(dir, 'unreachable-s3', 'catalog.sqlite');
     const run = await archive(['--s3-endpoint', `http://127.0.0.1:${port}`], { catalog: fresh });
     expectRefused(run, 2, new RegExp(`cannot reach the S3 endpoint http://127\\.0\\.0\\.1:${port} for the store s3://${BUCKET}/archive`));
-    expect(existsSync(fresh)).toBe(false);
+    expect(existsSync(dirname(fresh))).toBe(false);
   });
 
   it('an invalid store URL: exit 2, before anything is opened', async () => {
@@ -151,7 +151,7 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     const run = await archive([], { store: 's3://no-such-bucket-here/faxes', catalog: fresh });
     expectRefused(run, 2, /bucket no-such-bucket-here does not exist/);
     expect(stderrLines(run)[0]).toContain(`(S3 endpoint ${s3.endpoint})`); // issue 17 §11: where
-    expect(existsSync(fresh)).toBe(false);
+    expect(existsSync(dirname(fresh))).toBe(false); // not even the catalog's folder (issue 17 §7)
   });
 
   it('an unwritable catalog folder: exit 2 (a folder path that runs through a file)', async () => {
