@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * fax-sunset's entry: parses the command line and wires implementations to use cases. This is the
- * one place commands are registered and the one place errors become exit codes (`exitCodeFor`).
+ * fax-sunset's entry: parses the command line (the command tree is in program.ts) and is the one
+ * place errors become exit codes (`exitCodeFor`) and, with --json, the failure's summary line.
  * No logic lives here or in src/commands/: they build a config, call one use case, print.
  */
 import { Command, CommanderError } from 'commander';
@@ -11,41 +11,11 @@ import { Command, CommanderError } from 'commander';
 // would only clutter scheduler logs; an operator can still turn it on by setting the variable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { describeError, exitCodeFor, ExitCode, UsageError } from './errors.js';
-import { archiveCommand, syncCommand } from './commands/archive-command.js';
-import { demoCommand } from './commands/demo-command.js';
-import { emulatorCommand } from './commands/emulator-command.js';
-import { verifyCommand } from './commands/verify-command.js';
-import { numbersCommand } from './commands/numbers-command.js';
-import { reportCommand } from './commands/report-command.js';
-import { serveCommand } from './commands/serve-command.js';
+import { ignoreBrokenPipe, failureSummaryLine, resetSummaryLine, summaryLinePrinted } from './commands/summary-line.js';
+import { buildCommandTree } from './program.js';
 
 export function buildProgram(): Command {
-  const program = new Command('fax-sunset')
-    .description('Archive every Twilio fax, prove the copy, delete safely, and move fax numbers back to voice.')
-    .version('0.1.0');
-  program.addCommand(archiveCommand());
-  program.addCommand(syncCommand());
-  program.addCommand(verifyCommand());
-  program.addCommand(emulatorCommand());
-  program.addCommand(demoCommand(runSubcommand));
-  program.addCommand(numbersCommand());
-  program.addCommand(reportCommand());
-  program.addCommand(serveCommand());
-  throwParseErrors(program);
-  return program;
-}
-
-/**
- * Commands built on their own and added with addCommand do not inherit the program's settings, so a
- * bad flag on `archive` would exit 1 (commander's default) — the code for "items left to retry". A
- * scheduler must see 2 for bad usage, so every command throws its parse errors to `main` instead.
- */
-function throwParseErrors(command: Command): void {
-  command.exitOverride().configureOutput({
-    // One line, like every other error: "fax-sunset: error: unknown option '--bogus' (see --help)".
-    outputError: (message, write) => write(`fax-sunset: ${message.trim()} (see --help)\n`),
-  });
-  for (const sub of command.commands) throwParseErrors(sub);
+  return buildCommandTree(runSubcommand);
 }
 
 /** Runs one command of a fresh program in this process and returns its exit code (used by `demo`). */
@@ -58,19 +28,45 @@ async function runSubcommand(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  resetSummaryLine();
+  const json = argv.slice(2).includes('--json');
+  const name = commandName(program, argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0; parse errors were already printed.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (json && name !== 'demo') failureSummaryLine(name, ExitCode.usage, error.message.replace(/^error: /, '').split('\n')[0] ?? '');
+      return ExitCode.usage;
     }
     const code = error instanceof UsageError ? ExitCode.usage : exitCodeFor(error);
-    process.stderr.write(`fax-sunset: ${describeError(error)}\n`);
+    const line = describeError(error, knownSecretsFromEnv());
+    process.stderr.write(`fax-sunset: ${line}\n`);
+    // A failure before (or after) any work still leaves the one summary line a scheduler reads.
+    if (json && name !== 'demo' && !summaryLinePrinted()) failureSummaryLine(name, code, line);
     return code;
   }
 }
 
+/** `archive`, `numbers apply`, ...: the command words of argv (for the summary line of a failure). */
+function commandName(program: Command, args: readonly string[]): string {
+  const words: string[] = [];
+  let current: Command = program;
+  for (const arg of args) {
+    const sub = current.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    words.push(arg);
+    current = sub;
+  }
+  return words.join(' ') || 'fax-sunset';
+}
+
+function knownSecretsFromEnv(): string[] {
+  return [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET, process.env.AWS_SECRET_ACCESS_KEY].filter((s): s is string => !!s);
+}
+
+ignoreBrokenPipe();
 const exitCode = await main(process.argv);
 process.exitCode = exitCode;

@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigurationError, LockError } from '../errors.js';
-import { fsProblem } from './fs-problem.js';
+import { folderWriteProblem, fsProblem } from './fs-problem.js';
 
 export interface CatalogLock {
   /** The lock file's path (`<catalog>.lock`). */
@@ -158,7 +158,8 @@ function takeLivenessLock(file: string): LivenessLock | null {
   try {
     db = new Database(file, { timeout: 0 });
   } catch (error) {
-    throw new ConfigurationError(`cannot open the catalog's liveness lock ${file}: ${fsProblem(error)}; pass --catalog with a writable folder`, { cause: error });
+    // Named as the operator sees it (the catalog's folder), not as SQLite does (SQLITE_CANTOPEN).
+    throw new ConfigurationError(`cannot create the catalog's lock ${file}: ${folderWriteProblem(dirname(file), error)}; pass --catalog with a writable folder`, { cause: error });
   }
   try {
     chmodQuietly(file);

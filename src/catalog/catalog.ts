@@ -138,8 +138,24 @@ export interface CatalogEvent {
   prevHash: string;
 }
 
+/** The store and main account a catalog belongs to (issue 17 §1), recorded at its first run. */
+export interface CatalogIdentity {
+  store: string;
+  storeEndpoint: string | null;
+  accountSid: string;
+  recordedAt: string;
+}
+
 export interface Catalog {
   readonly path: string;
+
+  /** The recorded store and main account; null before the first archive/sync/serve run. */
+  identity(): CatalogIdentity | null;
+  /**
+   * Records the store and main account (first run: event `catalog-identity`). With `moved`, replaces
+   * a recorded one and logs `catalog-moved` with both (the operator said the catalog moved).
+   */
+  recordIdentity(identity: Omit<CatalogIdentity, 'recordedAt'>, options?: { moved?: boolean }): void;
 
   /** Records the start of a run; returns its id. */
   startRun(kind: RunKind, options: Record<string, unknown>): number;

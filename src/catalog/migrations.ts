@@ -309,6 +309,22 @@ BEGIN
 END;
 `,
   },
+  {
+    // Issue 17 §1: a verify pointed at the default folder found every object "missing" and sent 400
+    // verified faxes back to listed. A catalog now knows the store and the main account it belongs to.
+    version: 5,
+    description: 'catalog identity: the store and main account a catalog belongs to',
+    sql: `
+CREATE TABLE catalog_identity (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  store TEXT NOT NULL,          -- the store's display URL (s3://bucket/prefix or file:///dir)
+  store_endpoint TEXT,          -- an S3-compatible endpoint, when one was used (never credentials)
+  account_sid TEXT NOT NULL,    -- the main account (AC...)
+  recorded_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -16,6 +16,7 @@ import type {
   Catalog,
   CatalogEvent,
   DeletionProof,
+  CatalogIdentity,
   DeletionRecord,
   FaxHistoryEntry,
   FaxRow,
@@ -42,6 +43,8 @@ import { SqliteListingLedger } from './sqlite-listing-ledger.js';
 export interface OpenCatalogOptions {
   /** Open an existing catalog without writing (report, verify --dry-run); no migrations run. */
   readonly?: boolean;
+  /** An empty catalog in memory, nothing on disk (a dry run before the first archive); `path` only names it. */
+  memory?: boolean;
   /** The clock for the catalog's own timestamps (tests). */
   now?: () => Date;
 }
@@ -143,7 +146,7 @@ export class SqliteCatalog implements Catalog {
     this.path = resolve(path);
     this.readonly = options.readonly ?? false;
     this.now = options.now ?? (() => new Date());
-    this.db = this.readonly ? openReadonly(this.path) : openWritable(this.path);
+    this.db = options.memory ? new Database(':memory:') : this.readonly ? openReadonly(this.path) : openWritable(this.path);
     try {
       if (this.readonly) assertSchemaCurrent(this.db, this.path);
       else migrate(this.db, this.path);
@@ -153,6 +156,35 @@ export class SqliteCatalog implements Catalog {
       this.db.close();
       throw error;
     }
+  }
+
+  // ---- identity (migration 5) ------------------------------------------------------------------
+
+  identity(): CatalogIdentity | null {
+    const row = this.db.prepare('SELECT store, store_endpoint, account_sid, recorded_at FROM catalog_identity WHERE id = 1').get() as
+      | { store: string; store_endpoint: string | null; account_sid: string; recorded_at: string }
+      | undefined;
+    return row ? { store: row.store, storeEndpoint: row.store_endpoint, accountSid: row.account_sid, recordedAt: row.recorded_at } : null;
+  }
+
+  recordIdentity(identity: Omit<CatalogIdentity, 'recordedAt'>, options: { moved?: boolean } = {}): void {
+    this.write(() => {
+      const at = this.iso();
+      const previous = this.identity();
+      if (previous && !options.moved) throw new InvariantError(`the catalog ${this.path} already belongs to ${previous.store} and ${previous.accountSid}`);
+      const endpoint = identity.storeEndpoint === null ? null : redactSecrets(identity.storeEndpoint);
+      this.db.prepare(`INSERT INTO catalog_identity (id, store, store_endpoint, account_sid, recorded_at, updated_at) VALUES (1, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET store = excluded.store, store_endpoint = excluded.store_endpoint, account_sid = excluded.account_sid,
+        updated_at = excluded.updated_at`).run(identity.store, endpoint, identity.accountSid, at, at);
+      const now = { store: identity.store, storeEndpoint: endpoint, accountSid: identity.accountSid };
+      if (previous) {
+        this.appendEventInTransaction('catalog-moved', {
+          from: { store: previous.store, storeEndpoint: previous.storeEndpoint, accountSid: previous.accountSid }, to: now,
+        }, null, at);
+      } else {
+        this.appendEventInTransaction('catalog-identity', now, null, at);
+      }
+    });
   }
 
   // ---- runs ---------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { parseShard } from '../pipeline/account-shard.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { parseDuration } from '../duration.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
-import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { confirmDeletion } from './delete-confirmation.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
 
@@ -36,8 +38,8 @@ export function archiveCommand(): Command {
   const command = new Command('archive')
     .description('List every fax, fetch its media, store it, verify it, write the catalog and CSV; --delete removes verified faxes from Twilio');
   addArchiveOptions(command);
-  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>) => {
-    process.exitCode = await archiveAction(flags, 'archive');
+  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>, self: Command) => {
+    process.exitCode = await archiveAction(markGivenOptions(flags, self), 'archive');
   });
   return command;
 }
@@ -45,7 +47,7 @@ export function archiveCommand(): Command {
 export function syncCommand(): Command {
   const command = new Command('sync')
     .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
-    .option('--lookback <hours>', 'relist this many hours before the watermark (late status changes)', '48')
+    .option('--lookback <duration>', 'relist this far before the watermark (late status changes): 48h, 2d, 90m; a bare number is hours', '48h')
     .option('--at-risk-days <days>', 'name unarchived faxes this close to Twilio\'s 180-day pruning', '14');
   addFullListingOption(command);
   addArchiveOptions(command);
@@ -53,8 +55,8 @@ export function syncCommand(): Command {
 Listing: every listing is recorded in the catalog's ledger. The watermark is where the account is
 listed completely (completed listings only, never past a listing's own start); an unfinished listing
 (a killed or failed run) is resumed first. A sync exits 1 while any account's listing is incomplete.`);
-  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>) => {
-    process.exitCode = await archiveAction(flags, 'sync');
+  command.action(async (flags: ArchiveFlags & Record<string, string | boolean | undefined>, self: Command) => {
+    process.exitCode = await archiveAction(markGivenOptions(flags, self), 'sync');
   });
   return command;
 }
@@ -63,7 +65,8 @@ function addArchiveOptions(command: Command): void {
   command
     .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
-    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts)')
+    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts); asks first on a terminal')
+    .option('-y, --yes', 'with --delete: do not ask on a terminal (without a terminal it never asks)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
     .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
     .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
@@ -97,7 +100,7 @@ export async function archiveAction(
     ...(flags.until !== undefined ? { until: parseDateFlag(String(flags.until), '--until', 'end')! } : {}),
     ...(kind === 'sync'
       ? {
-          incrementalLookbackMs: parsePositiveInt(flags.lookback, '--lookback', { allowZero: true }) * 3_600_000,
+          incrementalLookbackMs: parseDuration(String(flags.lookback), '--lookback'),
           atRiskDays: parsePositiveInt(flags.atRiskDays, '--at-risk-days', { allowZero: true }),
           ...withFullListingEvery(parseFullListingEvery(flags.fullListingEvery === undefined ? undefined : String(flags.fullListingEvery))),
         }
@@ -110,9 +113,18 @@ export async function archiveAction(
   if (options.shard && !options.subaccounts) throw new UsageError('--shard splits the subaccounts: it needs --subaccounts');
 
   const resources = await openArchiveResources(flags, kind);
-  const stopOnSignal = stopOnFirstSignal(output);
+  let runId: number | null = null;
+  const stopOnSignal = stopOnFirstSignal(output, () => {
+    if (runId === null) return;
+    try {
+      resources.catalog.finishRun(runId, ExitCode.itemsLeft, { stopped: true, error: 'stopped at once by a second signal' });
+    } catch {
+      // exiting anyway
+    }
+  });
   try {
-    const runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
+    if (options.delete && !options.dryRun) await confirmDeletion(flags, options.maxDelete);
+    runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
     const result = await runArchive(
       {
         catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output,
@@ -131,17 +143,29 @@ export async function archiveAction(
     }
     const summary = {
       ...result.summary,
-      bytesStored: formatBytes(result.summary.bytesStored),
+      // Exact bytes (an integer, what MIGRATION calls exact); the human form beside it.
+      bytesStoredHuman: formatBytes(result.summary.bytesStored),
       catalog: resources.catalog.path,
       csv: csvPath,
       store: resources.store.displayUrl,
       exitCode: result.exitCode,
     };
     if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
+    runId = null;
     output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
       [...s.listing.map((c) => `  ${describeCoverage(c)}`),
         ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
     return result.exitCode;
+  } catch (error) {
+    // Every exit path closes its run record (issue 17 §7): never "running" forever in the history.
+    if (runId !== null) {
+      try {
+        resources.catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error, resources.secrets) });
+      } catch {
+        // The original error matters more.
+      }
+    }
+    throw error;
   } finally {
     stopOnSignal.dispose();
     output.stop();
@@ -155,11 +179,12 @@ export async function archiveAction(
  * the lock released, the rest left unfinished for the next run (exit 1). A second signal exits at
  * once; that too is safe (every step is idempotent) and the lock is still released on exit.
  */
-function stopOnFirstSignal(output: { warning(message: string): void }): { signal: AbortSignal; dispose(): void } {
+function stopOnFirstSignal(output: { warning(message: string): void }, beforeExit: () => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       output.warning(`${signal} again: stopping now; the next run finishes what was in flight`);
+      beforeExit();
       process.exit(ExitCode.itemsLeft);
     }
     output.warning(`${signal}: finishing the faxes in flight, then stopping (send it again to stop at once)`);

@@ -6,13 +6,14 @@
  * Order matters: everything that can be refused for bad usage or configuration is checked before the
  * lock is taken and before anything is written, so a typo never leaves partial state behind.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Catalog } from '../catalog/catalog.js';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
+import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { ConfigurationError, UsageError } from '../errors.js';
+import { AuthError, ConfigurationError, describeError, ExternalServiceError, redactSecrets, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { createConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { MediaStore } from '../store/media-store.js';
@@ -38,17 +39,36 @@ export interface ArchiveFlags {
   dryRun?: boolean;
   json?: boolean;
   quiet?: boolean;
+  /** --store (or FAX_SUNSET_STORE) was given: use it rather than the store the catalog recorded. */
+  storeGiven?: boolean;
+  /** --catalog-moved: the recorded store/account may change (recorded as an event). */
+  catalogMoved?: boolean;
 }
 
-export function addStoreOptions(command: Command): Command {
+/**
+ * The store flags. Each has an environment variable (issue 17 §10), so a runbook exports them once
+ * instead of repeating a $STORE_FLAGS on every line. `verify` takes only the ones that matter to a
+ * reader (`readOnly`): encryption, retention and storage class only mean something to a writer.
+ */
+export function addStoreOptions(command: Command, { readOnly = false }: { readOnly?: boolean } = {}): Command {
+  command
+    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// store (else AWS_ENDPOINT_URL_S3, else the one the catalog recorded, else AWS)').env('FAX_SUNSET_S3_ENDPOINT'))
+    .addOption(new Option('--catalog-moved', 'the catalog\'s store or account really changed: use the ones given and record the move (an event)'));
+  if (readOnly) return command;
   return command
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// store (default AWS_ENDPOINT_URL_S3, else AWS)')
-    .addOption(new Option('--sse <mode>', 'server-side encryption for S3 objects').choices(['AES256', 'aws:kms']))
-    .option('--kms-key-id <id>', 'KMS key for --sse aws:kms')
-    .option('--retain-until <date>', 'S3 Object Lock retention date for every object written (needs --lock-mode)')
-    .addOption(new Option('--lock-mode <mode>', 'S3 Object Lock mode').choices(['compliance', 'governance']))
-    .option('--storage-class <class>', 'S3 storage class, e.g. STANDARD_IA, GLACIER_IR')
-    .option('--media-concurrency <n>', 'media downloads at once', '16');
+    .addOption(new Option('--sse <mode>', 'server-side encryption for S3 objects').choices(['AES256', 'aws:kms']).env('FAX_SUNSET_SSE'))
+    .addOption(new Option('--kms-key-id <id>', 'KMS key for --sse aws:kms').env('FAX_SUNSET_KMS_KEY_ID'))
+    .addOption(new Option('--retain-until <date>', 'S3 Object Lock retention date for every object written (needs --lock-mode)').env('FAX_SUNSET_RETAIN_UNTIL'))
+    .addOption(new Option('--lock-mode <mode>', 'S3 Object Lock mode').choices(['compliance', 'governance']).env('FAX_SUNSET_LOCK_MODE'))
+    .addOption(new Option('--storage-class <class>', 'S3 storage class, e.g. STANDARD_IA, GLACIER_IR').env('FAX_SUNSET_STORAGE_CLASS'))
+    .addOption(new Option('--media-concurrency <n>', 'media downloads at once').default('16').env('FAX_SUNSET_MEDIA_CONCURRENCY'));
+}
+
+/** Notes which flags the operator gave (not defaults): --store given means "not the recorded store". */
+export function markGivenOptions<T extends ArchiveFlags>(flags: T, command: Command): T {
+  const source = command.getOptionValueSource('store');
+  flags.storeGiven = source === 'cli' || source === 'env';
+  return flags;
 }
 
 export function storeOptionsFrom(flags: ArchiveFlags, env: NodeJS.ProcessEnv = process.env): OpenMediaStoreOptions {
@@ -96,41 +116,150 @@ export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGa
   return { gateway, secrets: [credentials.password] };
 }
 
-/** Opens store, catalog (locked) and gateway, or throws a typed error having written nothing. */
+/**
+ * Opens gateway, store and catalog (locked), or throws a typed error having written nothing. Order
+ * (issue 17 §7): credentials and the catalog's recorded identity first, then one Twilio request
+ * (a wrong token or an unreachable Twilio is refused here, before any file exists), then the store,
+ * and only then the catalog folder, the lock and the catalog.
+ */
 export async function openArchiveResources(flags: ArchiveFlags, command: string): Promise<ArchiveResources> {
   const { gateway, secrets } = createGatewayFromFlags(flags);
-  const { catalog, store, close } = await openCatalogAndStore(flags, command);
+  const { catalog, store, close } = await openCatalogAndStore(flags, command, {
+    accountSid: gateway.accountSid,
+    mustExist: false,
+    preflight: () => checkTwilioReachable(gateway, flags.twilioUrl),
+  });
   return { catalog, store, gateway, secrets, close };
 }
 
-/** The catalog behind its lock, and the store: for commands that do not talk to Twilio (verify). */
+export interface OpenCatalogOptions {
+  /** The main account of this run (null for commands that do not talk to Twilio). */
+  accountSid: string | null;
+  /** Refuse a catalog that does not exist instead of creating one (verify and every read-only command). */
+  mustExist: boolean;
+  /** Checks run after the flags and the catalog's identity, before anything is written. */
+  preflight?: () => Promise<void>;
+}
+
+/**
+ * The catalog behind its lock, and the store. The store is the one the catalog recorded at its first
+ * run unless --store (or FAX_SUNSET_STORE) says otherwise; a different store or account is refused
+ * unless --catalog-moved (issue 17 §1). A dry run writes nothing (issue 13 §6): an existing catalog
+ * is opened read-only without the lock, a missing one is an empty catalog in memory.
+ */
 export async function openCatalogAndStore(
   flags: ArchiveFlags,
   command: string,
-): Promise<{ catalog: Catalog; store: MediaStore; close(): Promise<void> }> {
-  const store = openMediaStore(String(flags.store), storeOptionsFrom(flags));
-  const catalogPath = String(flags.catalog);
+  options: OpenCatalogOptions = { accountSid: null, mustExist: true },
+): Promise<{ catalog: Catalog; store: MediaStore; recordMove(): void; close(): Promise<void> }> {
+  const catalogPath = resolve(String(flags.catalog));
+  const exists = existsSync(catalogPath);
+  if (options.mustExist && !exists) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or check --catalog)`);
+  const recorded = readCatalogIdentity(catalogPath);
+  const useRecorded = recorded !== null && !flags.storeGiven;
+  const storeFlags: ArchiveFlags = useRecorded
+    ? {
+        ...flags,
+        store: recorded.store,
+        ...(flags.s3Endpoint === undefined && !process.env.AWS_ENDPOINT_URL_S3 && recorded.storeEndpoint ? { s3Endpoint: recorded.storeEndpoint } : {}),
+      }
+    : flags;
+  const storeOptions = storeOptionsFrom(storeFlags);
+  const store = openMediaStore(String(storeFlags.store), storeOptions);
+  const decision = decideIdentity(catalogPath, recorded, { store: store.displayUrl, accountSid: options.accountSid }, { moved: Boolean(flags.catalogMoved) });
   try {
-    mkdirSync(dirname(catalogPath), { recursive: true, mode: 0o700 });
+    await options.preflight?.();
+    if (flags.dryRun) {
+      const catalog = exists ? openCatalog(catalogPath, { readonly: true }) : openCatalog(catalogPath, { memory: true });
+      return { catalog, store, recordMove: () => undefined, close: async () => { catalog.close(); await store.close(); } };
+    }
+    // The store before the catalog folder: a missing bucket or an unreachable endpoint leaves nothing.
+    await checkStore(store, storeOptions.endpoint);
+    try {
+      mkdirSync(dirname(catalogPath), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new ConfigurationError(`cannot create the catalog folder ${dirname(catalogPath)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
   } catch (error) {
-    throw new ConfigurationError(`cannot create the catalog folder ${dirname(catalogPath)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    await store.close();
+    throw error;
   }
-  if (!flags.dryRun) await store.check();
   const lock = acquireCatalogLock(catalogPath, { command });
   let catalog: Catalog;
   try {
     catalog = openCatalog(catalogPath);
+    if (options.accountSid !== null && decision !== 'same') {
+      catalog.recordIdentity(
+        { store: store.displayUrl, storeEndpoint: store.displayUrl.startsWith('s3://') ? storeOptions.endpoint ?? null : null, accountSid: options.accountSid },
+        { moved: decision === 'moved' },
+      );
+    }
   } catch (error) {
     lock.release();
+    await store.close();
     throw error;
   }
   return {
     catalog,
     store,
+    // verify --catalog-moved: recorded only once the new store proved to hold the archive.
+    recordMove: () => {
+      if (decision !== 'moved' || options.accountSid !== null || !recorded) return;
+      catalog.recordIdentity({ store: store.displayUrl, storeEndpoint: storeOptions.endpoint ?? null, accountSid: recorded.accountSid }, { moved: true });
+    },
     async close() {
       catalog.close();
       lock.release();
       await store.close();
     },
   };
+}
+
+/**
+ * The store's own check, with "cannot reach" made a configuration error naming the endpoint: an S3
+ * endpoint that refuses connections or does not resolve is a wrong setting, not an item to retry.
+ */
+async function checkStore(store: MediaStore, endpoint: string | undefined): Promise<void> {
+  try {
+    await store.check();
+  } catch (error) {
+    if (error instanceof ExternalServiceError && error.status === undefined) {
+      const where = endpoint ? `the S3 endpoint ${redactSecrets(endpoint)}` : 'S3 (the AWS default endpoint)';
+      throw new ConfigurationError(`cannot reach ${where} for the store ${store.displayUrl}: ${describeError(error)}; check --s3-endpoint / AWS_ENDPOINT_URL_S3`, { cause: error });
+    }
+    // Name the endpoint in the store's own refusals too: "bucket x does not exist" where?
+    if (endpoint && (error instanceof ConfigurationError || error instanceof AuthError)) {
+      const Same = error instanceof AuthError ? AuthError : ConfigurationError;
+      throw new Same(`${describeError(error)} (S3 endpoint ${redactSecrets(endpoint)})`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * One cheap Twilio request (the first fax page, one fax) before anything is written: a wrong token is
+ * refused with exit 2 (AuthError), and so is a Twilio that cannot be reached at all (refused, unknown
+ * host, TLS to a plain port), since that is a wrong --twilio-url or network, not an item to retry.
+ */
+export async function checkTwilioReachable(gateway: TwilioGateway, twilioUrl: string | undefined): Promise<void> {
+  try {
+    for await (const page of gateway.listFaxPages({ pageSize: 1 })) {
+      void page;
+      break;
+    }
+  } catch (error) {
+    throw unreachableAsConfiguration(error, twilioUrl);
+  }
+}
+
+/**
+ * A Twilio call that got no response at all once its retries were spent (refused, unknown host, TLS
+ * to a plain port) is a wrong --twilio-url or network: exit 2, not "items left to retry" (1).
+ */
+export function unreachableAsConfiguration(error: unknown, twilioUrl: string | undefined): unknown {
+  if (error instanceof ExternalServiceError && error.status === undefined) {
+    const hint = twilioUrl ? 'check --twilio-url / FAX_SUNSET_TWILIO_URL' : 'check the network';
+    return new ConfigurationError(`${describeError(error)}; ${hint}`, { cause: error });
+  }
+  return error;
 }

@@ -5,19 +5,27 @@
  * the demo folder, so a second demo finds nothing new to do, as a second real run would.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
 import { DEFAULT_EMULATOR_NOW, startEmulator } from '../emulator/index.js';
 import { parsePositiveInt } from './shared-options.js';
 import { startLocalS3Server, type LocalS3Server } from './local-s3-server.js';
 
+/** A path as the operator would type it: ./dir/... when under the working folder, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : path;
+}
+
 export type RunSubcommand = (args: string[]) => Promise<number>;
 
 export function demoCommand(runSubcommand: RunSubcommand): Command {
   return new Command('demo')
     .description('Run the whole job against the bundled Twilio emulator: archive with --delete, verify, report, plan the number reversion')
-    .option('--dir <path>', 'where the demo writes its catalog, media, report and plan', './fax-archive')
+    // Never the production default (./fax-archive): a later real archive there would mix the
+    // emulator's faxes into the compliance record (issue 17 §1).
+    .option('--dir <path>', 'where the demo writes its catalog, media, report and plan', './fax-sunset-demo')
     .option('--faxes <n>', 'faxes in the emulated account', '300')
     .option('--s3', 'archive into a local S3-compatible server (moto_server, else s3rver) instead of a folder')
     .option('--json', 'machine-readable output from every step')
@@ -71,7 +79,7 @@ async function runDemo(flags: { dir: string; faxes: string; s3?: boolean; json?:
     const emulatorNow = DEFAULT_EMULATOR_NOW.toISOString();
 
     say('\n== fax-sunset archive --subaccounts --delete');
-    const archived = await run(['archive', '--subaccounts', '--delete', '--twilio-url', emulator.url, '--now', emulatorNow, ...common, ...output]);
+    const archived = await run(['archive', '--subaccounts', '--delete', '--yes', '--twilio-url', emulator.url, '--now', emulatorNow, ...common, ...output]);
     say('\n== fax-sunset verify');
     const verified = await run(['verify', ...common, ...output]);
     say('\n== fax-sunset report');
@@ -82,12 +90,20 @@ async function runDemo(flags: { dir: string; faxes: string; s3?: boolean; json?:
     const planned = await run(['numbers', 'plan', '--subaccounts', '--voice-url', 'https://voice.example.com/incoming', '--out', planDir,
       '--twilio-url', emulator.url, ...(flags.json ? ['--json'] : [])]);
 
-    say(`\nCatalog:      ${catalog}`);
-    say(`CSV:          ${join(dir, 'faxes.csv')}`);
-    say(`Media:        ${flags.s3 ? `${store} on ${s3?.endpoint}` : store}`);
-    say(`Report:       ${join(reportDir, 'report.html')}`);
-    say(`Numbers plan: ${join(planDir, 'plan.md')}`);
-    say('Run `npm run demo` again: the archive finds nothing new to do.');
+    // The README shows this block as printed: keep the two the same (test/docs/demo-output.test.ts).
+    const media = flags.s3 ? `${store}/<AccountSid>/... on ${s3?.endpoint}` : `${shown(store)}/<AccountSid>/<yyyy>/<mm>/<FaxSid>.pdf|.tiff + <FaxSid>.json`;
+    say('');
+    for (const [label, path, note] of [
+      ['Catalog:', shown(catalog), '(SQLite, mode 0600: every fax, object, deletion receipt, run, event)'],
+      ['CSV:', shown(join(dir, 'faxes.csv')), '(one row per fax, safe to open in a spreadsheet)'],
+      ['Media:', media, ''],
+      ['Report:', shown(join(reportDir, 'report.html')), '(plus summary.json and BagIt manifests)'],
+      ['Numbers plan:', shown(join(planDir, 'plan.md')), '(review it, then `numbers apply` with its SHA-256)'],
+    ] as const) {
+      say(`${label.padEnd(14)}${note ? `${path.padEnd(39)} ${note}` : path}`.trimEnd());
+    }
+    say('');
+    say('Run the same command again: the archive finds nothing new to do (the emulator keeps its state in the demo folder).');
     return Math.max(archived, verified, reported, planned);
   } finally {
     await emulator.close();

@@ -1,7 +1,8 @@
 /**
  * `fax-sunset emulator`: runs the local Twilio emulator until SIGINT/SIGTERM. Once both hosts
  * listen it prints one JSON line, `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName}...]}`
- * (main account first), so scripts and tests can pick up the ports and credentials.
+ * (main account first), so scripts and tests can pick up the ports and credentials; on a terminal
+ * it adds ready-to-paste `export` lines.
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -66,6 +67,18 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
   return options;
 }
 
+/** Ready-to-paste `export` lines for the main account (the emulator's own, made-up credentials). */
+export function exportLines(url: string, main: { sid: string; authToken: string }): string {
+  return [
+    '',
+    '# In another shell, to point fax-sunset at this emulator:',
+    `export FAX_SUNSET_TWILIO_URL=${url}`,
+    `export TWILIO_ACCOUNT_SID=${main.sid}`,
+    `export TWILIO_AUTH_TOKEN=${main.authToken}`,
+    '',
+  ].join('\n');
+}
+
 export function emulatorCommand(): Command {
   return new Command('emulator')
     .description('Run the local Twilio emulator (Fax API, numbers, media host, inbound fax flow)')
@@ -94,6 +107,8 @@ export function emulatorCommand(): Command {
       process.once('SIGTERM', stop);
       const emulator = await startEmulator(emulatorOptionsFromFlags(flags));
       process.stdout.write(emulator.startupLine() + '\n');
+      // A person at a terminal gets lines to paste into another shell; scripts read the JSON line above.
+      if (process.stdout.isTTY) process.stdout.write(exportLines(emulator.url, emulator.mainAccount));
       await stopped;
       await emulator.close();
     });

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
@@ -22,8 +22,10 @@ import { rollbackChanges } from '../reversion/rollback-changes.js';
 import { readRollbackFile } from '../reversion/rollback-journal.js';
 import { defaultDestinationFrom, parseNumberMap, type VoiceTargets } from '../reversion/voice-targets.js';
 import { createTwilioRestClient } from '../twilio/twilio-rest-client.js';
+import { unreachableAsConfiguration } from './archive-resources.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { chooseOutputMode } from './run-output.js';
+import { printSummaryLine } from './summary-line.js';
 import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -53,16 +55,20 @@ function planCommand(): Command {
     .option('--out <dir>', 'folder for plan.json, plan.csv and plan.md', './numbers-plan')
     .option('--subaccounts', 'also plan the numbers of every subaccount')
     .option('--voice-url <url>', 'the voice URL every reverted number gets')
-    .addOption(new Option('--voice-method <method>', 'HTTP method for --voice-url').choices(['GET', 'POST', 'get', 'post']))
+    .addOption(new Option('--voice-method <method>', 'HTTP method for --voice-url: GET or POST (any case)').argParser(parseVoiceMethod))
     .option('--voice-application-sid <AP...>', 'a TwiML application every reverted number gets (instead of --voice-url)')
     .option('--map <numbers.csv>', 'per-number destinations: rows of "number-or-PN-sid,voice-url-or-AP-sid[,method]"; overrides the default')
     .option('--keep-voice-url', 'allow numbers without a destination to keep their fax URL as voice URL (flagged in the plan)')
     .option('--deadline <YYYY-MM-DD>', 'the date shown as the deadline in plan.md', DEFAULT_DEADLINE)
     .exitOverride()
     .addHelpText('after', '\nA fax number without a safe voice destination is refused (left in fax mode). Exit 1 when any is refused.');
-  addSharedOptions(command, ['twilioUrl', 'concurrency', 'rps', 'json']);
+  addSharedOptions(command, ['twilioUrl', 'concurrency', 'rps', 'json', 'quiet']);
   command.action(async (flags: Flags) => {
-    process.exitCode = await planAction(flags);
+    try {
+      process.exitCode = await planAction(flags);
+    } catch (error) {
+      throw unreachableAsConfiguration(error, str(flags.twilioUrl));
+    }
   });
   return command;
 }
@@ -122,14 +128,15 @@ export async function planAction(flags: Flags): Promise<number> {
   const paths = { json: written.json, csv: written.csv, markdown: written.markdown };
   const code = plan.counts.refused > 0 ? ExitCode.itemsLeft : ExitCode.ok;
   if (flags.json) {
-    line({ event: 'summary', command: 'numbers plan', sha256: written.fileSha256, contentSha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
+    printSummaryLine({ command: 'numbers plan', sha256: written.fileSha256, contentSha256: plan.sha256, counts: plan.counts, warnings: plan.warnings, files: paths, exitCode: code });
   } else {
     const out: string[] = ['', 'numbers plan', `  ${describeDeadline(plan.deadline, new Date(plan.createdAt))}`];
     // The deadline line above already says when it has passed; the plan keeps that warning for plan.md.
-    for (const warning of plan.warnings) if (!warning.startsWith('The deadline ')) out.push(`  warning: ${warning}`);
+    if (!flags.quiet) for (const warning of plan.warnings) if (!warning.startsWith('The deadline ')) out.push(`  warning: ${warning}`);
     for (const [key, value] of Object.entries(plan.counts)) out.push(`  ${key.padEnd(18)} ${value}`);
-    out.push(`  sha256             ${written.fileSha256}  (sha256sum ${paths.json})`, `  review             ${paths.markdown}`, '');
-    out.push(`then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${written.fileSha256} --dry-run`);
+    out.push(`  sha256             ${written.fileSha256}  (sha256sum ${paths.json})`, `  review             ${paths.markdown}`);
+    // --quiet: the summary only, without the next-step hint.
+    if (!flags.quiet) out.push('', `then: fax-sunset numbers apply ${paths.json} --expect-sha256 ${written.fileSha256} --dry-run`);
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return code;
@@ -227,6 +234,7 @@ async function confirm(question: string, flags: Flags): Promise<void> {
 function printer(flags: Flags): (result: NumberChangeResult) => void {
   const mode = chooseOutputMode({ json: Boolean(flags.json), quiet: Boolean(flags.quiet) });
   return (result) => {
+    // Per-number lines are progress: stderr. stdout carries only the one summary line.
     if (mode === 'json') return line({ event: 'number', ...result });
     if (mode === 'quiet' && result.outcome !== 'failed') return;
     let detail = '';
@@ -240,7 +248,7 @@ function printer(flags: Flags): (result: NumberChangeResult) => void {
 function finish(flags: Flags, title: string, report: NumberChangeReport, extra: Record<string, unknown>): { code: number; summary: Record<string, unknown> } {
   const code = exitCodeForChanges(report);
   const summary = { ...report.summary, ...extra, exitCode: code };
-  if (chooseOutputMode({ json: Boolean(flags.json), quiet: Boolean(flags.quiet) }) === 'json') line({ event: 'summary', command: title, ...summary });
+  if (chooseOutputMode({ json: Boolean(flags.json), quiet: Boolean(flags.quiet) }) === 'json') printSummaryLine({ command: title, ...summary });
   else {
     process.stdout.write(`\n${title}\n`);
     for (const [key, value] of Object.entries(summary)) if (value !== null && value !== undefined) process.stdout.write(`  ${key.padEnd(16)} ${String(value)}\n`);
@@ -249,7 +257,14 @@ function finish(flags: Flags, title: string, report: NumberChangeReport, extra: 
 }
 
 function line(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
+  process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), ...value })}\n`);
+}
+
+/** One vocabulary in --help: "GET or POST", whatever case the operator types. */
+function parseVoiceMethod(value: string): string {
+  const method = value.trim().toUpperCase();
+  if (method !== 'GET' && method !== 'POST') throw new InvalidArgumentError('must be GET or POST.');
+  return method;
 }
 
 function str(value: string | boolean | undefined): string | undefined {

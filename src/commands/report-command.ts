@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
@@ -15,6 +16,7 @@ import { writeReport } from '../report/write-report.js';
 import { openMediaStore } from '../store/open-media-store.js';
 import { addSharedOptions } from './shared-options.js';
 import { ProgressLine } from './progress-line.js';
+import { printSummaryLine } from './summary-line.js';
 
 interface ReportFlags {
   out: string;
@@ -25,6 +27,7 @@ interface ReportFlags {
   shareable?: boolean;
   json?: boolean;
   quiet?: boolean;
+  storeGiven?: boolean;
 }
 
 export function reportCommand(): Command {
@@ -37,8 +40,9 @@ export function reportCommand(): Command {
     // addCommand does not inherit the program's exitOverride: without it a usage error would exit 1, not 2.
     .exitOverride();
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
-  command.action(async (flags: ReportFlags) => {
-    process.exitCode = await runReport(flags);
+  command.action(async (flags: ReportFlags, self: Command) => {
+    const source = self.getOptionValueSource('store');
+    process.exitCode = await runReport({ ...flags, storeGiven: source === 'cli' || source === 'env' });
   });
   return command;
 }
@@ -47,9 +51,14 @@ async function runReport(flags: ReportFlags): Promise<number> {
   const catalogPath = resolve(flags.catalog);
   if (!existsSync(catalogPath)) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or pass --catalog)`);
   const knownSecrets = [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET].filter((s): s is string => !!s);
+  // The store the catalog recorded, unless --store says otherwise (and then it must be the same one).
+  const recorded = readCatalogIdentity(catalogPath);
+  const useRecorded = recorded !== null && !flags.storeGiven;
+  const endpoint = useRecorded && !process.env.AWS_ENDPOINT_URL_S3 ? recorded.storeEndpoint : null;
   const catalog = openCatalog(catalogPath, { readonly: true });
   try {
-    const store = openMediaStore(flags.store);
+    const store = openMediaStore(useRecorded ? recorded.store : flags.store, endpoint ? { endpoint } : {});
+    decideIdentity(catalogPath, recorded, { store: store.displayUrl, accountSid: null }, { moved: false });
     // A bar over the catalog pass where a person watches (a million faxes take a while).
     const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
     try {
@@ -71,8 +80,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
       const code = chainOk && result.missingObjects.total === 0 ? ExitCode.ok : ExitCode.itemsLeft;
       recordReportRun(catalogPath, resolve(flags.out), code, model);
       if (flags.json) {
-        process.stdout.write(
-          `${JSON.stringify({
+        printSummaryLine({
             command: 'report',
             exitCode: code,
             outDir: result.outDir,
@@ -84,8 +92,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
             payloadOxum: result.payload.oxum,
             bagComplete: result.payload.complete,
             missingObjects: result.missingObjects.total,
-          })}\n`,
-        );
+        });
       } else {
         if (!flags.quiet) {
           process.stdout.write(

@@ -9,6 +9,7 @@ import { ProgressLine } from './progress-line.js';
 import { humanBytes } from '../report/bagit-manifests.js';
 import type { FaxResult } from '../pipeline/archive-fax.js';
 import type { ArchiveObserver, ArchivePhase, DeletionResult } from '../pipeline/archive-observer.js';
+import { printSummaryLine } from './summary-line.js';
 
 export type OutputMode = 'tty' | 'json' | 'quiet';
 
@@ -58,7 +59,7 @@ function jsonOutput(): RunOutput {
     warning: (message) => jsonLine({ event: 'warning', message }),
     info: (message) => jsonLine({ event: 'info', message }),
     advance: () => {},
-    summary: (title, summary) => jsonLine({ event: 'summary', command: title, ...summary }, process.stdout),
+    summary: (title, summary) => printSummaryLine({ command: title, ...summary }),
     stop: () => {},
   };
 }

@@ -20,7 +20,8 @@ import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
-import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { parseDuration } from '../duration.js';
 import { twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
@@ -43,6 +44,7 @@ export interface ServeFlags extends ArchiveFlags {
   lookback?: string;
   fullListingEvery?: string;
   subaccounts?: boolean;
+  quiet?: boolean;
 }
 
 /** Flags to the server's config (everything but wiring). Pure: throws UsageError naming the bad flag. */
@@ -96,13 +98,13 @@ export function serveCommand(): Command {
     .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
     .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25')
     .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
-    .option('--lookback <hours>', 'with --sync-every: relist this many hours before the watermark', '48')
+    .option('--lookback <duration>', 'with --sync-every: relist this far before the watermark: 48h, 2d (a bare number is hours)', '48h')
     .option('--subaccounts', 'with --sync-every: list every subaccount too');
   addFullListingOption(command, 'with --sync-every: ');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json']);
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json', 'quiet']);
   addStoreOptions(command);
-  command.action(async (flags: ServeFlags) => {
-    process.exitCode = await serveAction(flags);
+  command.action(async (flags: ServeFlags, self: Command) => {
+    process.exitCode = await serveAction(markGivenOptions(flags, self));
     // An archive abandoned after --grace-seconds may still hold a socket to S3 or Twilio; its row is
     // queued in the catalog for the next start, so there is nothing left to wait for. (Unref'd: a
     // process with nothing pending exits at once without it.)
@@ -121,7 +123,7 @@ function mainAuthTokenFromEnv(): string | null {
 export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
   const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
-  const lookbackMs = parsePositiveInt(flags.lookback ?? '48', '--lookback', { allowZero: true }) * 3_600_000;
+  const lookbackMs = parseDuration(String(flags.lookback ?? '48h'), '--lookback');
   const fullListingEveryMs = parseFullListingEvery(flags.fullListingEvery);
   if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
   const mainAuthToken = mainAuthTokenFromEnv();
@@ -132,7 +134,11 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   const resources = await openArchiveResources(flags, 'serve');
   const directory = createAccountDirectory({ gateway: resources.gateway, mainAuthToken });
   const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
-  const log = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
+  const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
+  // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
+  const log: WebhookLog = flags.quiet
+    ? { write: (level, event, fields) => (level !== 'info' || event === 'serve-started' || event === 'serve-stopped' ? fullLog.write(level, event, fields) : undefined) }
+    : fullLog;
   let server: FaxWebhookServer | null = null;
   let listing: PeriodicListing | null = null;
   let runId: number | null = null;

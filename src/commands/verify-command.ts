@@ -1,10 +1,11 @@
 /**
  * `fax-sunset verify`: re-audit the store against the catalog.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { runVerify } from '../pipeline/verify-archive.js';
-import { UsageError } from '../errors.js';
-import { addStoreOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
+import { describeError, exitCodeFor, UsageError } from '../errors.js';
+import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
+import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
@@ -22,19 +23,28 @@ export function parseSamplePercent(value: string | undefined): number {
 export function verifyCommand(): Command {
   const command = new Command('verify')
     .description('Re-audit every stored object against the catalog: present, same size and SHA-256, sidecars included')
-    .option('--full', 're-read and re-hash every byte instead of trusting the store\'s checksum')
+    .addOption(new Option('--verify <method>', 'the strongest check the store supports, or a full re-read of every byte').choices(['strongest', 'full']).default('strongest'))
+    .option('--full', 'the same as --verify full (kept: runbooks use it)')
     .option('--sample <percent>', 'audit a random share of faxes, e.g. 5%')
     .option('--workers <n>', 'faxes audited at once', '16');
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
-  // The writers' store flags too, so one $STORE_FLAGS serves every command of a runbook.
-  addStoreOptions(command);
-  command.action(async (flags: ArchiveFlags & { full?: boolean; sample?: string; workers: string }) => {
+  // Only the store flags a reader needs: the writers' ones (--sse, --retain-until, ...) come from
+  // their FAX_SUNSET_* variables for the writers and are refused here as the no-ops they would be.
+  addStoreOptions(command, { readOnly: true });
+  command.action(async (rawFlags: ArchiveFlags & { full?: boolean; verify?: string; sample?: string; workers: string }, self: Command) => {
+    const flags = markGivenOptions(rawFlags, self);
+    flags.full = Boolean(flags.full) || flags.verify === 'full';
     const output = createRunOutput(chooseOutputMode(flags));
     const samplePercent = parseSamplePercent(flags.sample);
     const concurrency = parsePositiveInt(flags.workers, '--workers');
-    const { catalog, store, close } = await openCatalogAndStore(flags, 'verify');
+    // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
+    const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
+    let runId: number | null = null;
     try {
-      const runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent });
+      // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
+      await assertStoreHoldsArchive(catalog, store);
+      recordMove();
+      runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
       const result = await runVerify(
         {
           catalog, store, runId,
@@ -56,7 +66,17 @@ export function verifyCommand(): Command {
       // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
       const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
       output.summary('verify', { ...result.summary, problems, store: store.displayUrl, exitCode: result.exitCode });
+      runId = null;
       process.exitCode = result.exitCode;
+    } catch (error) {
+      if (runId !== null) {
+        try {
+          catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
+        } catch {
+          // The original error matters more.
+        }
+      }
+      throw error;
     } finally {
       output.stop();
       await close();

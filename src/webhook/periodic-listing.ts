@@ -7,8 +7,9 @@
  * what it finds in the catalog; the server's archive worker, the only archiver in the process,
  * then archives those rows like any other queued fax. Deletion stays a separate, deliberate step.
  */
+import { parseDuration } from '../duration.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { describeError, UsageError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { silentObserver } from '../pipeline/archive-observer.js';
 import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
@@ -100,11 +101,5 @@ export function startPeriodicListing(options: PeriodicListingOptions): PeriodicL
 
 /** Parses `--sync-every`: `30s`, `15m`, `24h`, or a bare number of hours. */
 export function parseInterval(value: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
-  const unitMs = { s: 1000, m: 60_000, h: 3_600_000 } as const;
-  const ms = match ? Number(match[1]) * unitMs[(match[2] ?? 'h') as keyof typeof unitMs] : Number.NaN;
-  if (!Number.isFinite(ms) || ms < 1000) {
-    throw new UsageError(`${flag} must be a duration like 30m, 6h or 24h (at least 1s), got ${JSON.stringify(value)}`);
-  }
-  return ms;
+  return parseDuration(value, flag, { minMs: 1000 });
 }

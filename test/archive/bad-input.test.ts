@@ -8,8 +8,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
 import { freePort } from '../../src/free-port.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -95,10 +96,12 @@ async function startPageSpoiler(spoil: 'malformed-json' | 'foreign-next-page'): 
 }
 
 describe('archive refuses bad input with its exit code, one clear line, and no deletion', () => {
-  it('bad Twilio credentials: exit 2', async () => {
-    const run = await archive([], { env: { TWILIO_AUTH_TOKEN: 'f'.repeat(32) } });
+  it('bad Twilio credentials: exit 2, and nothing written: no catalog, no media folder, no run record (issue 17 §7)', async () => {
+    const fresh = join(dir, 'wrong-token');
+    const run = await archive([], { env: { TWILIO_AUTH_TOKEN: 'f'.repeat(32) }, catalog: join(fresh, 'catalog.sqlite') });
     expectRefused(run, 2, /Twilio refused the credentials/);
     expect(run.stderr).not.toContain('f'.repeat(32));
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('missing Twilio credentials: exit 2', async () => {
@@ -106,12 +109,32 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     expectRefused(run, 2, /TWILIO_AUTH_TOKEN|credentials/);
   });
 
-  it('an unreachable Twilio (a closed port): exit 1 after retries (a service failure, not a config error), naming the host', async () => {
+  it('an unreachable Twilio (refused, unknown host, TLS to a plain port): exit 2 naming the host, nothing written, one --json summary line (issue 17 §4)', async () => {
     const port = await freePort();
-    const run = await archive(['--twilio-url', `http://127.0.0.1:${port}`]);
-    // DESIGN: 2 is for what a person must fix; a host that does not answer may be back later, so the
-    // run exits 1 ("items left"), naming the host. See the report of this test's author.
-    expectRefused(run, 1, new RegExp(`cannot reach Twilio at 127\\.0\\.0\\.1:${port}`));
+    const fresh = join(dir, 'unreachable');
+    const cases: Array<[string, RegExp]> = [
+      [`http://127.0.0.1:${port}`, new RegExp(`cannot reach Twilio at 127\\.0\\.0\\.1:${port}`)],
+      ['http://no-such-host.invalid', /cannot reach Twilio at no-such-host\.invalid/],
+      [emu.url.replace('http://', 'https://'), /cannot reach Twilio at 127\.0\.0\.1/],
+    ];
+    for (const [url, pattern] of cases) {
+      // (Each case waits out the retries a network error gets: one run per case keeps the file quick.)
+      const json = await archive(['--twilio-url', url, '--json'], { catalog: join(fresh, 'catalog.sqlite') });
+      expectRefused(json, 2, pattern);
+      const lines = json.stdout.split('\n').filter((line) => line.trim() !== '');
+      expect(lines, json.stdout).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'summary', command: 'archive', exitCode: 2 });
+      expect(JSON.parse(lines[0]!).error).toMatch(pattern);
+    }
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('an unreachable S3 endpoint: exit 2 naming the endpoint, before the catalog exists (issue 17 §4, §11)', async () => {
+    const port = await freePort();
+    const fresh = join(dir, 'unreachable-s3', 'catalog.sqlite');
+    const run = await archive(['--s3-endpoint', `http://127.0.0.1:${port}`], { catalog: fresh });
+    expectRefused(run, 2, new RegExp(`cannot reach the S3 endpoint http://127\\.0\\.0\\.1:${port} for the store s3://${BUCKET}/archive`));
+    expect(existsSync(dirname(fresh))).toBe(false);
   });
 
   it('an invalid store URL: exit 2, before anything is opened', async () => {
@@ -127,7 +150,8 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
     const fresh = join(dir, 'missing-bucket', 'catalog.sqlite');
     const run = await archive([], { store: 's3://no-such-bucket-here/faxes', catalog: fresh });
     expectRefused(run, 2, /bucket no-such-bucket-here does not exist/);
-    expect(existsSync(fresh)).toBe(false);
+    expect(stderrLines(run)[0]).toContain(`(S3 endpoint ${s3.endpoint})`); // issue 17 §11: where
+    expect(existsSync(dirname(fresh))).toBe(false); // not even the catalog's folder (issue 17 §7)
   });
 
   it('an unwritable catalog folder: exit 2 (a folder path that runs through a file)', async () => {
@@ -177,6 +201,16 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
       const run = await archive(['--twilio-url', spoiler.url]);
       expect(spoiler.spoiled()).toBeGreaterThan(0);
       expectRefused(run, 4, /refused to send Twilio credentials to https:\/\/fax\.evil\.example\.com/);
+      // The run failed after its run record was started: the record is closed, not "running" forever (issue 17 §7).
+      const db = new Database(catalogPath, { readonly: true, fileMustExist: true });
+      try {
+        const runs = db.prepare('SELECT id, finished_at, exit_code FROM runs').all() as Array<{ finished_at: string | null; exit_code: number | null }>;
+        expect(runs.length).toBeGreaterThan(0);
+        for (const r of runs) expect(r.finished_at).not.toBeNull();
+        expect(runs.at(-1)!.exit_code).toBe(4);
+      } finally {
+        db.close();
+      }
     } finally {
       await spoiler.close();
     }

@@ -81,5 +81,7 @@ describe('toFilesystemStore', () => {
     const exported = toFilesystemStore('export STORE_FLAGS="--sse aws:kms --kms-key-id alias/fax --storage-class GLACIER_IR"');
     expect(exported).toMatch(/^export STORE_FLAGS="\s*"$/);
     expect(toFilesystemStore('export FAX_SUNSET_STORE=s3://acme-fax/twilio')).toBe('export FAX_SUNSET_STORE=./s3/acme-fax/twilio');
+    expect(toFilesystemStore('export FAX_SUNSET_SSE=aws:kms')).toBe('unset FAX_SUNSET_SSE');
+    expect(toFilesystemStore('export FAX_SUNSET_RETAIN_UNTIL=2032-12-31')).toBe('unset FAX_SUNSET_RETAIN_UNTIL');
   });
 });

@@ -125,12 +125,14 @@ export function commentOf(text: string): string {
 /**
  * The translation used when no S3-compatible server with Object Lock is available: every
  * `s3://bucket/prefix` becomes the folder `./s3/bucket/prefix` (a filesystem store), and the flags
- * that only mean something to S3 are dropped. Applied to commands and replayed exports alike.
+ * that only mean something to S3 are dropped (their FAX_SUNSET_* exports become `unset`). Applied to commands and replayed exports alike.
  */
 export function toFilesystemStore(text: string): string {
   return text
     .replace(/s3:\/\/([a-z0-9.-]+)(\/[^\s"']*)?/g, (_m, bucket: string, prefix: string | undefined) => `./s3/${bucket}${prefix ?? ''}`)
-    .replace(/(^|[\s"'])--(?:sse|kms-key-id|retain-until|lock-mode|storage-class|s3-endpoint)(?:=[^\s"']+|\s+[^\s"']+)/g, '$1');
+    .replace(/(^|[\s"'])--(?:sse|kms-key-id|retain-until|lock-mode|storage-class|s3-endpoint)(?:=[^\s"']+|\s+[^\s"']+)/g, '$1')
+    // The same flags as environment variables (every store flag has one): unset instead.
+    .replace(/^export (FAX_SUNSET_(?:SSE|KMS_KEY_ID|RETAIN_UNTIL|LOCK_MODE|STORAGE_CLASS|S3_ENDPOINT))=.*$/, 'unset $1');
 }
 
 /** S3 bucket names the runbook's commands and exports use. */

@@ -178,7 +178,10 @@ describe('sync after an archive', () => {
     try {
       const run = await cli(emu, ws, ['sync', '--json']);
       expect(run.code).toBe(3);
-      expect(run.stdout).toBe('');
+      // Still the one summary line (issue 17 §4), so a scheduler never reads the previous night's.
+      const lines = run.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'summary', command: 'sync', exitCode: 3 });
       expect(run.stderr).toMatch(/lock/i);
     } finally {
       lock.release();
