@@ -214,6 +214,9 @@ export interface Catalog {
 
   /** Counts by state (every state present, 0 when none), optionally per account. */
   countByState(accountSid?: string): Record<FaxState, number>;
+
+  /** Faxes not yet archived (listed, fetched, stored, failed), per account that has any. */
+  unfinishedByAccount(): Map<string, number>;
   /** The newest `date_created` seen for an account (the sync watermark), or null. */
   watermark(accountSid: string): string | null;
   /**

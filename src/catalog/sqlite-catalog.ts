@@ -506,6 +506,11 @@ export class SqliteCatalog implements Catalog {
     return counts;
   }
 
+  unfinishedByAccount(): Map<string, number> {
+    const rows = this.stmt.unfinishedByAccount.all() as { account_sid: string; n: number }[];
+    return new Map(rows.map((r) => [r.account_sid, r.n]));
+  }
+
   watermark(accountSid: string): string | null {
     const row = this.stmt.watermark.get(accountSid) as { date_created: string | null } | undefined;
     return row?.date_created ?? null;
@@ -771,6 +776,7 @@ function prepareStatements(db: Database.Database) {
 
     countByState: p(`SELECT state, count(*) AS n FROM faxes GROUP BY state`),
     countByStateForAccount: p(`SELECT state, count(*) AS n FROM faxes WHERE account_sid = ? GROUP BY state`),
+    unfinishedByAccount: p(`SELECT account_sid, count(*) AS n FROM faxes WHERE state IN ('listed', 'fetched', 'stored', 'failed') GROUP BY account_sid`),
     watermark: p(`SELECT date_created FROM faxes WHERE account_sid = ? AND created_key <> '' ORDER BY created_key DESC, sid DESC LIMIT 1`),
   };
 }

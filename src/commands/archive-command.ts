@@ -42,7 +42,7 @@ export function syncCommand(): Command {
 
 function addArchiveOptions(command: Command): void {
   command
-    .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
+    .option('--subaccounts', 'also archive every subaccount, each with its own credentials (from the accounts list with the auth token; from --credentials with an API key)')
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
     .option('--delete', 'delete from Twilio the faxes proven archived (two-phase, with receipts)')
     .option('--max-delete <n>', 'delete at most this many faxes in this run')
@@ -54,7 +54,7 @@ function addArchiveOptions(command: Command): void {
     .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
     .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: now; for emulators)');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   addStoreOptions(command);
 }
 
@@ -94,7 +94,7 @@ export async function archiveAction(
     const runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
     const result = await runArchive(
       {
-        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output,
+        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, observer: output,
         knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal,
       },
       options,

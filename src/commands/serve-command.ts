@@ -11,15 +11,13 @@
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
-import { createAccountDirectory } from '../webhook/account-directory.js';
 import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type FaxPageSize, type WebhookMode } from '../webhook/fax-twiml.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
-import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { addStoreOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
-import { twilioCredentialsFromEnv } from './credentials.js';
+import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
 export interface ServeFlags extends ArchiveFlags {
@@ -83,7 +81,7 @@ export function serveCommand(): Command {
     .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
     .option('--lookback <hours>', 'with --sync-every: relist this many hours before the watermark', '48')
     .option('--subaccounts', 'with --sync-every: list every subaccount too');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json']);
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json']);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags) => {
     process.exitCode = await serveAction(flags);
@@ -113,7 +111,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');
   }
   const resources = await openArchiveResources(flags, 'serve');
-  const directory = createAccountDirectory({ gateway: resources.gateway, mainAuthToken });
+  const directory = resources.directory;
   const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
   const log = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
   let server: FaxWebhookServer | null = null;
@@ -122,6 +120,22 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   try {
     // Lists the subaccounts (and proves the credentials) before anything listens.
     const subaccounts = await directory.load();
+    for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
+    if (config.verifySignatures) {
+      // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
+      // would be answered 403 forever. Said once, at start-up, naming the accounts.
+      const unsigned: string[] = [];
+      for (const sub of directory.subaccounts()) {
+        if (sub.status === 'closed') continue;
+        if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+      }
+      if (unsigned.length > 0) {
+        log.write('warn', 'no-auth-token', {
+          accounts: unsigned.join(','),
+          hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+        });
+      }
+    }
     if (!config.verifySignatures) warnInsecure(log);
     runId = resources.catalog.startRun('serve', {
       mode: config.mode,
@@ -145,16 +159,9 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     }
     if (syncEveryMs !== null) {
       const running = server;
-      const gateway = resources.gateway;
       listing = startPeriodicListing({
         catalog: resources.catalog,
-        accounts: async () => {
-          const accounts = new Map<string, TwilioGateway>([[gateway.accountSid, gateway]]);
-          if (flags.subaccounts) {
-            for (const sub of await gateway.listSubaccounts()) if (sub.status !== 'closed') accounts.set(sub.sid, gateway.forSubaccount(sub));
-          }
-          return accounts;
-        },
+        accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
         intervalMs: syncEveryMs,
         lookbackMs,
         runId,

@@ -7,9 +7,10 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { AuthError, describeError, ExitCode, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { createAccountDirectory, type AccountDirectory, type AccountProblem } from '../twilio/account-directory.js';
 import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fax.js';
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
@@ -47,6 +48,8 @@ export interface ArchiveDependencies {
   catalog: Catalog;
   store: MediaStore;
   gateway: TwilioGateway;
+  /** Which accounts to act for, with which credentials; default: the gateway's, subaccounts by its Accounts list. */
+  directory?: AccountDirectory;
   observer?: ArchiveObserver;
   now?: () => Date;
   knownSecrets?: readonly string[];
@@ -85,6 +88,15 @@ export interface ArchiveSummary {
   dryRun: boolean;
   /** True when the run was asked to stop before it was done (what is left stays unfinished). */
   stopped: boolean;
+  /**
+   * Accounts whose trouble stayed their own (issue 11 §4): suspended, refused, failing to list, or
+   * with quarantined records. The run finished every other account and exits 1.
+   */
+  accountsFailed: AccountProblem[];
+  /** Records quarantined from a listing (a malformed record, or one of another account). */
+  quarantined: number;
+  /** Accounts with unfinished faxes in the catalog that this run did not reach (counted in `unfinished`). */
+  accountsNotReached: Array<AccountProblem & { unfinished: number }>;
 }
 
 export interface ArchiveResult {
@@ -97,6 +109,7 @@ export interface ArchiveResult {
 /** 0 when everything asked for is done; 1 when anything is left to retry or was lost. */
 export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   if (summary.failed > 0 || summary.lost > 0 || summary.deleteFailed > 0 || summary.unfinished > 0 || summary.stopped) return ExitCode.itemsLeft;
+  if (summary.accountsFailed.length > 0 || summary.quarantined > 0) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -109,27 +122,26 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
   const observer = deps.observer ?? silentObserver;
-  const knownSecrets = deps.knownSecrets ?? [];
   const { catalog } = deps;
 
   const mainSid = deps.gateway.accountSid;
   const mine = (accountSid: string): boolean => !options.shard || inShard(accountSid, mainSid, options.shard);
-  const gateways = new Map<string, TwilioGateway>(mine(mainSid) ? [[mainSid, deps.gateway]] : []);
-  if (options.subaccounts) {
-    for (const sub of await deps.gateway.listSubaccounts()) {
-      if (!mine(sub.sid)) continue;
-      if (sub.status === 'closed') {
-        observer.warning(`subaccount ${sub.sid} is closed; its faxes cannot be listed`);
-        continue;
-      }
-      gateways.set(sub.sid, deps.gateway.forSubaccount(sub));
-    }
-  }
+  // One directory decides which accounts are reached and with which credentials (issue 12 §1).
+  const directory = deps.directory ?? createAccountDirectory({ gateway: deps.gateway, mainAuthToken: null });
+  const run = await directory.accountsForRun({ subaccounts: options.subaccounts, include: mine });
+  const gateways = run.gateways;
+  const knownSecrets = [...(deps.knownSecrets ?? []), ...directory.knownSecrets()];
+  for (const warning of run.warnings) observer.warning(warning);
+  for (const closed of run.skipped) observer.warning(`subaccount ${closed.sid} is closed; its faxes cannot be listed`);
+  for (const failed of run.failed) observer.warning(`subaccount ${failed.sid} is not archived: ${failed.reason}`);
+  const notReached = new Map<string, string>(run.skipped.map((p) => [p.sid, p.reason]));
+  for (const failed of run.failed) notReached.set(failed.sid, failed.reason);
 
   const summary: ArchiveSummary = {
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
     unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
+    accountsFailed: [...run.failed], quarantined: 0, accountsNotReached: [],
   };
   const stopRequested = (): boolean => deps.stopSignal?.aborted === true;
   const failures: Array<FaxResult | DeletionResult> = [];
@@ -137,15 +149,38 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     catalog, gatewayFor: (sid) => gateways.get(sid), observer, now, knownSecrets, runId: deps.runId, stopRequested,
   };
 
+  const refused = new Set<string>();
   if (!options.dryRun) {
     await prepareSpool(options.spoolDir);
     observer.phase('reconcile', {});
-    for (const accountSid of gateways.keys()) await reconcileOpenDeletions(deletionCtx, accountSid);
+    for (const accountSid of gateways.keys()) {
+      try {
+        await reconcileOpenDeletions(deletionCtx, accountSid);
+      } catch (error) {
+        // One account's trouble stays its own; only the main account's refused credentials end the run.
+        if (accountSid === mainSid && error instanceof AuthError) throw error;
+        summary.accountsFailed.push({ sid: accountSid, reason: `settling open deletions failed: ${describeError(error, knownSecrets)}` });
+        if (error instanceof AuthError) {
+          refused.add(accountSid);
+          gateways.delete(accountSid);
+        }
+      }
+    }
   }
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
   const freshMediaUrls = new Map<string, string>();
-  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls }, gateways, options);
+  const listing = await listIntoCatalog(
+    { catalog, observer, runId: deps.runId, freshMediaUrls, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets, refusedAccounts: refused },
+    gateways,
+    options,
+  );
+  // An account whose credentials were refused (suspended since the list was read) is not worked on.
+  for (const sid of refused) {
+    gateways.delete(sid);
+    notReached.set(sid, 'Twilio refused its credentials (20003)');
+  }
+  summary.quarantined = listing.quarantined;
   summary.listed = listing.listed;
   summary.newFaxes = listing.newFaxes;
   summary.updatedFaxes = listing.updatedFaxes;
@@ -213,6 +248,17 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   if (!options.dryRun) {
     summary.unfinished = countUnfinished(catalog, gateways.keys());
     summary.stopped = stopRequested();
+    // Work nothing in this run will do is still work: counted and named, so the run never exits 0
+    // over it (issue 11 §4: closed since, outside --shard, suspended, without credentials).
+    for (const [accountSid, unfinished] of catalog.unfinishedByAccount()) {
+      if (gateways.has(accountSid)) continue;
+      const reason = notReached.get(accountSid)
+        ?? (options.shard && !mine(accountSid) ? `outside --shard ${options.shard.index}/${options.shard.count}`
+          : options.subaccounts || accountSid === mainSid ? 'not reached by this run' : 'a subaccount: run with --subaccounts');
+      summary.accountsNotReached.push({ sid: accountSid, reason, unfinished });
+      summary.unfinished += unfinished;
+      observer.warning(`${unfinished} unfinished fax(es) of account ${accountSid} not reached by this run: ${reason}`);
+    }
     await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
   }
   summary.durationMs = Date.now() - started;

@@ -4,7 +4,8 @@
  * Shared by `archive`/`sync` and by `serve --sync-every`, whose worker archives what it records.
  */
 import type { Catalog } from '../catalog/catalog.js';
-import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { AuthError, describeError } from '../errors.js';
+import type { TwilioFax, TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
 import { sanitizeFaxJson } from './fax-metadata.js';
 
@@ -21,12 +22,23 @@ export interface ListingContext {
   runId: number | null;
   /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
   freshMediaUrls?: Map<string, string>;
+  /**
+   * When given, one account's trouble stays its own (issue 11 §4): an account that fails to list
+   * is added here and the others are listed; only the main account's refused credentials throw.
+   */
+  accountsFailed?: Array<{ sid: string; reason: string }>;
+  mainAccountSid?: string;
+  knownSecrets?: readonly string[];
+  /** Filled with the accounts whose credentials Twilio refused (suspended since, revoked): not archived this run. */
+  refusedAccounts?: Set<string>;
 }
 
 export interface ListingCounts {
   listed: number;
   newFaxes: number;
   updatedFaxes: number;
+  /** Records kept out of the catalog: malformed, or of another account than the one listed. */
+  quarantined: number;
 }
 
 /**
@@ -41,31 +53,64 @@ export async function listIntoCatalog(
   options: ListingBounds,
 ): Promise<ListingCounts> {
   const { catalog, observer } = ctx;
-  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0 };
+  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0, quarantined: 0 };
   for (const [accountSid, gateway] of gateways) {
     observer.phase('list', { account: accountSid });
-    const since = listingStart(catalog, accountSid, options);
-    const query = { pageSize: 1000, ...(since ? { createdAfter: since } : {}), ...(options.until ? { createdOnOrBefore: options.until } : {}) };
-    for await (const page of gateway.listFaxPages(query)) {
-      counts.listed += page.length;
-      observer.listed(page.length);
-      if (options.dryRun) {
-        for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
-        continue;
-      }
-      if (ctx.freshMediaUrls) {
-        const urls = ctx.freshMediaUrls;
-        for (const fax of page) {
-          if (typeof fax.media_url !== 'string') continue;
-          urls.set(fax.sid, fax.media_url);
-          if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
+    let quarantinedHere = 0;
+    const quarantine = (problem: string, record: { sid?: unknown; account_sid?: unknown }): void => {
+      quarantinedHere++;
+      counts.quarantined++;
+      observer.warning(`quarantined a record listed for account ${accountSid}: ${problem}`);
+      if (options.dryRun) return;
+      ctx.catalog.appendEvent('record-quarantined', {
+        listedFor: accountSid,
+        problem,
+        faxSid: typeof record.sid === 'string' ? record.sid.slice(0, 40) : null,
+        accountSid: typeof record.account_sid === 'string' ? record.account_sid.slice(0, 40) : null,
+      });
+    };
+    try {
+      const since = listingStart(catalog, accountSid, options);
+      const query = {
+        pageSize: 1000,
+        ...(since ? { createdAfter: since } : {}),
+        ...(options.until ? { createdOnOrBefore: options.until } : {}),
+        onMalformedRecord: (problem: string, record: unknown) => quarantine(problem, (record ?? {}) as Record<string, unknown>),
+      };
+      for await (const listedPage of gateway.listFaxPages(query)) {
+        // A record of another account is never stored under this one's prefix, nor deleted with its credentials.
+        const page: TwilioFax[] = [];
+        for (const fax of listedPage) {
+          if (fax.account_sid === accountSid) page.push(fax);
+          else quarantine(`fax ${fax.sid} belongs to account ${fax.account_sid}`, fax);
+        }
+        counts.listed += page.length;
+        observer.listed(page.length);
+        if (options.dryRun) {
+          for (const fax of page) if (!catalog.getFax(fax.sid)) counts.newFaxes++;
+          continue;
+        }
+        if (ctx.freshMediaUrls) {
+          const urls = ctx.freshMediaUrls;
+          for (const fax of page) {
+            if (typeof fax.media_url !== 'string') continue;
+            urls.set(fax.sid, fax.media_url);
+            if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
+          }
+        }
+        const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
+        for (const change of changes) {
+          if (change === 'new') counts.newFaxes++;
+          else if (change === 'updated') counts.updatedFaxes++;
         }
       }
-      const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
-      for (const change of changes) {
-        if (change === 'new') counts.newFaxes++;
-        else if (change === 'updated') counts.updatedFaxes++;
-      }
+      if (quarantinedHere > 0) ctx.accountsFailed?.push({ sid: accountSid, reason: `${quarantinedHere} record(s) quarantined from its listing` });
+    } catch (error) {
+      if (!ctx.accountsFailed || (accountSid === ctx.mainAccountSid && error instanceof AuthError)) throw error;
+      if (error instanceof AuthError) ctx.refusedAccounts?.add(accountSid);
+      const reason = `listing failed: ${describeError(error, ctx.knownSecrets)}`;
+      ctx.accountsFailed.push({ sid: accountSid, reason });
+      observer.warning(`account ${accountSid}: ${reason}; the other accounts go on`);
     }
   }
   return counts;
