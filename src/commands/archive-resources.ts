@@ -101,7 +101,10 @@ export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGa
   });
   const mainUsesApiKey = credentials.username !== credentials.accountSid;
   const mainAuthToken = mainUsesApiKey ? process.env.TWILIO_AUTH_TOKEN?.trim() || null : credentials.password;
-  const directory = createAccountDirectory({ gateway, mainAuthToken, mainUsesApiKey, credentials: perAccount });
+  const directory = createAccountDirectory({
+    gateway, mainAuthToken, mainUsesApiKey, credentials: perAccount,
+    mainCredentials: { username: credentials.username, password: credentials.password },
+  });
   const secrets = [credentials.password, ...[...perAccount.values()].map((c) => c.password)];
   return { gateway, directory, secrets };
 }

@@ -44,6 +44,7 @@ export function createControlHandler(ctx: EmulatorContext) {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
+    ctx.state.purgeClosedAccounts(ctx.clock.now());
     try {
       const text = method === 'POST' ? await readBody(req) : (req.resume(), '');
       const json = (text.trim() === '' ? {} : JSON.parse(text)) as Record<string, unknown>;

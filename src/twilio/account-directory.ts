@@ -39,6 +39,8 @@ export interface AccountDirectoryOptions {
   mainAuthToken: string | null;
   /** Whether the main gateway authenticates with an API key (then no subaccount token is ever listed). */
   mainUsesApiKey?: boolean;
+  /** The main account's own Basic-auth pair (for `credentialsFor`). */
+  mainCredentials?: { username: string; password: string };
   /** Per-account credentials from the credentials file, by account sid. */
   credentials?: ReadonlyMap<string, OwnCredentials>;
   refreshIntervalMs?: number;
@@ -81,6 +83,11 @@ export interface AccountDirectory {
   authTokenFor(accountSid: string): Promise<string | null>;
   /** A gateway acting for this account with its own credentials; null for an unknown account or one without credentials. */
   gatewayFor(accountSid: string): Promise<TwilioGateway | null>;
+  /**
+   * The Basic-auth pair that acts for this account with its own credentials (the main account's
+   * own; a subaccount's listed token or its credentials-file entry); null when none is known.
+   */
+  credentialsFor(accountSid: string): Promise<{ username: string; password: string } | null>;
   /** Every secret learnt so far, to scrub from any text before it is logged or recorded. */
   knownSecrets(): string[];
   /**
@@ -186,6 +193,13 @@ export function createAccountDirectory(options: AccountDirectoryOptions): Accoun
       const info = await subaccount(accountSid);
       if (!info || info.status === 'closed') return null;
       return gatewayOf(info);
+    },
+    async credentialsFor(accountSid) {
+      if (accountSid === gateway.accountSid) return options.mainCredentials ?? null;
+      const info = await subaccount(accountSid);
+      if (!info) return null;
+      if (info.credentials) return info.credentials;
+      return info.authToken ? { username: info.sid, password: info.authToken } : null;
     },
     async load() {
       await refresh(true);
