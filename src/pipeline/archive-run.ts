@@ -7,7 +7,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
-import { AuthError, describeError, ExitCode, type ExitCodeValue } from '../errors.js';
+import { AuthError, describeError, ExitCode, InvariantError, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { createAccountDirectory, type AccountDirectory, type AccountProblem } from '../twilio/account-directory.js';
@@ -158,7 +158,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         await reconcileOpenDeletions(deletionCtx, accountSid);
       } catch (error) {
         // One account's trouble stays its own; only the main account's refused credentials end the run.
-        if (accountSid === mainSid && error instanceof AuthError) throw error;
+        if (error instanceof InvariantError || (accountSid === mainSid && error instanceof AuthError)) throw error;
         summary.accountsFailed.push({ sid: accountSid, reason: `settling open deletions failed: ${describeError(error, knownSecrets)}` });
         if (error instanceof AuthError) {
           refused.add(accountSid);
@@ -233,7 +233,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     } else {
       observer.phase('delete', {});
       let budget = options.maxDelete ?? Number.POSITIVE_INFINITY;
+      // An account in trouble this run (a failed listing, a quarantined record) deletes nothing until a clean run.
+      const troubled = new Set(summary.accountsFailed.map((a) => a.sid));
       for (const accountSid of gateways.keys()) {
+        if (troubled.has(accountSid)) continue;
         const pass = await deleteArchivedFaxes(deletionCtx, { accountSid, budget, dryRun: options.dryRun, concurrency: options.workers });
         summary.deleted += pass.deleted;
         summary.deleteFailed += pass.failed;

@@ -4,7 +4,7 @@
  * Shared by `archive`/`sync` and by `serve --sync-every`, whose worker archives what it records.
  */
 import type { Catalog } from '../catalog/catalog.js';
-import { AuthError, describeError } from '../errors.js';
+import { AuthError, describeError, InvariantError } from '../errors.js';
 import type { TwilioFax, TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
 import { sanitizeFaxJson } from './fax-metadata.js';
@@ -106,7 +106,8 @@ export async function listIntoCatalog(
       }
       if (quarantinedHere > 0) ctx.accountsFailed?.push({ sid: accountSid, reason: `${quarantinedHere} record(s) quarantined from its listing` });
     } catch (error) {
-      if (!ctx.accountsFailed || (accountSid === ctx.mainAccountSid && error instanceof AuthError)) throw error;
+      // A refused invariant (credentials about to leave for a foreign host) is never one account's trouble.
+      if (!ctx.accountsFailed || error instanceof InvariantError || (accountSid === ctx.mainAccountSid && error instanceof AuthError)) throw error;
       if (error instanceof AuthError) ctx.refusedAccounts?.add(accountSid);
       const reason = `listing failed: ${describeError(error, ctx.knownSecrets)}`;
       ctx.accountsFailed.push({ sid: accountSid, reason });
