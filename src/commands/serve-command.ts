@@ -126,7 +126,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
       // would be answered 403 forever. Said once, at start-up, naming the accounts.
       const unsigned: string[] = [];
       for (const sub of directory.subaccounts()) {
-        if (sub.status === 'closed') continue;
+        if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
         if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
       }
       if (unsigned.length > 0) {
