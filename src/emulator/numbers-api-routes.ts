@@ -125,10 +125,14 @@ export const NUMBERS_API_ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     pattern: new RegExp(`^/2010-04-01/Accounts/${SID}\\.json$`),
     name: 'GET /2010-04-01/Accounts/{Sid}.json',
-    handle: (ctx, request) => ({
-      status: 200,
-      body: accountJson(targetAccount(ctx, request, request.params[0] as string), request.credential.credential === 'auth-token'),
-    }),
+    handle: (ctx, request) => {
+      // Twilio: a Standard key reaches everything but the Accounts (and Keys) resources.
+      if (request.credential.credential === 'standard') throw authenticateError();
+      return {
+        status: 200,
+        body: accountJson(targetAccount(ctx, request, request.params[0] as string), request.credential.credential === 'auth-token'),
+      };
+    },
   },
   {
     method: 'GET',

@@ -91,8 +91,16 @@ export class HelperLibraryNumberDirectory implements NumberDirectory {
   }
 
   async listAccounts(includeSubaccounts: boolean): Promise<AccountSummary[]> {
-    const main = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
-    const accounts: AccountSummary[] = [{ sid: main.sid, friendlyName: main.friendlyName ?? null, status: main.status ?? null }];
+    let accounts: AccountSummary[];
+    try {
+      const main = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
+      accounts = [{ sid: main.sid, friendlyName: main.friendlyName ?? null, status: main.status ?? null }];
+    } catch (error) {
+      // A Standard API key may not read the Account resource, even its own: the main account is still
+      // planned (its numbers are readable), named by sid only. Refused credentials fail at its numbers.
+      if (!(error instanceof AuthError) || !this.subaccountAccess) throw error;
+      accounts = [{ sid: this.accountSid, friendlyName: null, status: null }];
+    }
     if (!includeSubaccounts) return accounts;
     if (this.subaccountAccess) return [...accounts, ...(await this.subaccountAccess.listSubaccounts())];
     const all = await this.allPages(() => this.client.api.v2010.accounts.page({ pageSize: PAGE_SIZE }));

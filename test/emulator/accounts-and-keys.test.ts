@@ -36,6 +36,8 @@ describe('emulator: API key kinds', () => {
     const accounts = await get('/2010-04-01/Accounts.json', basic(key.sid, key.secret));
     expect(accounts.status).toBe(401);
     expect(accounts.body.code).toBe(20003);
+    expect((await get(`/2010-04-01/Accounts/${key.accountSid}.json`, basic(key.sid, key.secret))).status).toBe(401);
+    expect((await get(`/2010-04-01/Accounts/${key.accountSid}/IncomingPhoneNumbers.json`, basic(key.sid, key.secret))).status).toBe(200);
     const faxes = await get('/v1/Faxes?PageSize=1000', basic(key.sid, key.secret));
     expect(faxes.status).toBe(200);
     const listed = faxes.body.faxes as Array<{ account_sid: string }>;
