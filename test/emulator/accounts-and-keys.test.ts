@@ -5,6 +5,9 @@
  * and closed subaccounts refuse their own credentials; closed ones stay listed and their data goes
  * 30 days after closure; the Accounts `Status` filter works.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorOptionsFromFlags } from '../../src/commands/emulator-command.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -116,6 +119,28 @@ describe('emulator: account status', () => {
     await fetch(`${emu.url}/_emulator/stats`); // any request lets the clock's consequences happen
     expect(emu.faxes(sub.sid)).toEqual([]);
     expect(emu.faxes(emu.mainAccount.sid).length).toBeGreaterThan(0);
+  });
+});
+
+describe('emulator state', () => {
+  it('keeps an account status change across a restart with --state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fax-sunset-emu-accounts-'));
+    try {
+      const stateFile = join(dir, 'state.jsonl');
+      const first = await startEmulator({ faxes: 4, accounts: 2, numbers: 2, seed: 77, stateFile });
+      const sub = first.accounts[2]!.sid;
+      first.setAccountStatus(sub, 'closed');
+      await first.close();
+      const second = await startEmulator({ faxes: 4, accounts: 2, numbers: 2, seed: 77, stateFile });
+      try {
+        expect(second.accountStatus(sub)).toBe('closed');
+        expect(second.accountStatus(second.accounts[1]!.sid)).toBe('active');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
