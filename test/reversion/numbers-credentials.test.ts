@@ -48,5 +48,12 @@ describe('numbers plan --subaccounts with a parent API key', () => {
     expect(new Set(faxNumbers.map((n) => n.account_sid))).toContain(emu.emulator.accounts[1]!.sid); // a subaccount's, read with its own key
     expect(written.accounts.map((a) => a.sid).sort()).toEqual(emu.emulator.accounts.map((a) => a.sid).sort());
     for (const k of emu.emulator.apiKeys) expect(readFileSync(join(dir, 'with-credentials', 'plan.json'), 'utf8')).not.toContain(k.secret);
+
+    // apply reads every number again (the stale check) with its own account's credentials, then changes it.
+    const applied = await runCli(['numbers', 'apply', join(dir, 'with-credentials', 'plan.json'), '--yes', '--json', '--catalog', join(dir, 'catalog.sqlite')], {
+      cwd: dir, env: { ...keyEnv(), FAX_SUNSET_CREDENTIALS: file },
+    });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(emu.emulator.numbers().filter((n) => n.voice_receive_mode === 'fax')).toEqual([]);
   });
 });
