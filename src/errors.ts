@@ -121,7 +121,7 @@ const MIN_SECRET_LENGTH = 6;
  * from every line `redactSecrets` sees, wherever the line was built.
  */
 const rememberedSecrets = new Set<string>();
-let rememberedPattern: RegExp | null = null;
+let rememberedIndex: SecretIndex | null = null;
 
 /** Remembers a credential (and `user:secret` pairs when `user` is given) for every later redaction. */
 export function rememberSecret(secret: string | null | undefined, user?: string): void {
@@ -129,7 +129,7 @@ export function rememberSecret(secret: string | null | undefined, user?: string)
   for (const form of secretForms(secret, user)) {
     if (form.length < MIN_SECRET_LENGTH || rememberedSecrets.has(form)) continue;
     rememberedSecrets.add(form);
-    rememberedPattern = null;
+    rememberedIndex = null;
   }
 }
 
@@ -147,14 +147,47 @@ export function secretForms(secret: string, user?: string): string[] {
   return [...forms];
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Secret values by their first MIN_SECRET_LENGTH characters (lower-cased), longest first: a run
+ * may know thousands of subaccounts' tokens, and text is scanned once, position by position, with
+ * one map look-up each, instead of trying every value at every position.
+ */
+type SecretIndex = Map<string, string[]>;
+
+function indexOf(values: Iterable<string>): SecretIndex {
+  const index: SecretIndex = new Map();
+  for (const value of new Set([...values].filter((v) => v && v.length >= MIN_SECRET_LENGTH).map((v) => v.toLowerCase()))) {
+    const key = value.slice(0, MIN_SECRET_LENGTH);
+    const list = index.get(key) ?? [];
+    list.push(value);
+    index.set(key, list);
+  }
+  for (const list of index.values()) list.sort((a, b) => b.length - a.length);
+  return index;
 }
 
-/** One case-insensitive alternation, longest first (a base64 form must go before any part of it). */
-function valuePattern(values: Iterable<string>): RegExp | null {
-  const list = [...new Set([...values].filter((v) => v && v.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-  return list.length === 0 ? null : new RegExp(list.map(escapeRegExp).join('|'), 'gi');
+/** Replaces every indexed value, in any letter case, with `[redacted]`. */
+function redactValues(text: string, index: SecretIndex): string {
+  if (index.size === 0 || text.length < MIN_SECRET_LENGTH) return text;
+  const lower = text.toLowerCase();
+  if (lower.length !== text.length) {
+    // Lower-casing changed the length (a rare Unicode letter): fall back to one case-insensitive pattern.
+    const all = [...index.values()].flat().sort((a, b) => b.length - a.length);
+    return text.replace(new RegExp(all.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi'), '[redacted]');
+  }
+  let out = '';
+  let last = 0;
+  for (let i = 0; i <= lower.length - MIN_SECRET_LENGTH; ) {
+    const hit = index.get(lower.slice(i, i + MIN_SECRET_LENGTH))?.find((value) => lower.startsWith(value, i));
+    if (hit) {
+      out += `${text.slice(last, i)}[redacted]`;
+      i += hit.length;
+      last = i;
+    } else {
+      i++;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /**
@@ -164,13 +197,10 @@ function valuePattern(values: Iterable<string>): RegExp | null {
  */
 export function redactSecrets(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
-  if (knownSecrets.length > 0) {
-    const pattern = valuePattern(knownSecrets.flatMap((secret) => (secret ? secretForms(secret) : [])));
-    if (pattern) out = out.replace(pattern, '[redacted]');
-  }
+  if (knownSecrets.length > 0) out = redactValues(out, indexOf(knownSecrets.flatMap((secret) => (secret ? secretForms(secret) : []))));
   if (rememberedSecrets.size > 0) {
-    rememberedPattern ??= valuePattern(rememberedSecrets);
-    if (rememberedPattern) out = out.replace(rememberedPattern, '[redacted]');
+    rememberedIndex ??= indexOf(rememberedSecrets);
+    out = redactValues(out, rememberedIndex);
   }
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '[redacted]');
   return out;
