@@ -120,6 +120,8 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   try {
     // Lists the subaccounts (and proves the credentials) before anything listens.
     const subaccounts = await directory.load();
+    // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
+    if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
     for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
     if (config.verifySignatures) {
       // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes

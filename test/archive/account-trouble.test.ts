@@ -177,6 +177,18 @@ describe('credentials as Twilio scopes them', () => {
     expect(run.stderr).not.toContain(key.secret);
   });
 
+  it('serve --sync-every --subaccounts with a parent API key and no credentials: the same one exit-2 line, before listening', async () => {
+    const key = emu.emulator.apiKeys[0]!;
+    const cwd = mkdtempSync(join(dir, 'serve-refused-'));
+    const run = await runCli(['serve', '--port', '0', '--sync-every', '1h', '--subaccounts', '--twilio-url', emu.url], {
+      cwd,
+      env: { TWILIO_ACCOUNT_SID: emu.accountSid, TWILIO_AUTH_TOKEN: emu.authToken, TWILIO_API_KEY: key.sid, TWILIO_API_SECRET: key.secret, FAX_SUNSET_TWILIO_URL: undefined },
+    });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`no credentials for subaccount ${sid(1)} .*--credentials FILE`));
+    expect(run.stdout).not.toContain('serve-started');
+  });
+
   it("serve with a parent API key says at start-up which subaccounts' webhooks it cannot check", async () => {
     const key = emu.emulator.apiKeys[0]!;
     const cwd = mkdtempSync(join(dir, 'serve-'));
