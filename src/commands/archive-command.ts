@@ -4,7 +4,8 @@
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { writeCatalogCsv } from '../catalog/csv-export.js';
-import { parseShard } from '../pipeline/account-shard.js';
+import { inShard, parseShard } from '../pipeline/account-shard.js';
+import type { RunAccounts } from '../twilio/account-directory.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
@@ -88,13 +89,22 @@ export async function archiveAction(
   if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
   if (options.shard && !options.subaccounts) throw new UsageError('--shard splits the subaccounts: it needs --subaccounts');
 
-  const resources = await openArchiveResources(flags, kind);
+  // Which accounts, with which credentials, is settled before the catalog is opened: a subaccount
+  // without a credential is one exit-2 line that leaves nothing behind.
+  let accounts: RunAccounts | undefined;
+  const resources = await openArchiveResources(flags, kind, async (directory) => {
+    const main = directory.mainAccountSid;
+    accounts = await directory.accountsForRun({
+      subaccounts: options.subaccounts,
+      include: (sid) => !options.shard || inShard(sid, main, options.shard),
+    });
+  });
   const stopOnSignal = stopOnFirstSignal(output);
   try {
     const runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
     const result = await runArchive(
       {
-        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, observer: output,
+        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
         knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal,
       },
       options,

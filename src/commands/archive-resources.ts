@@ -109,9 +109,18 @@ export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGa
   return { gateway, directory, secrets };
 }
 
-/** Opens store, catalog (locked) and gateway, or throws a typed error having written nothing. */
-export async function openArchiveResources(flags: ArchiveFlags, command: string): Promise<ArchiveResources> {
+/**
+ * Opens store, catalog (locked) and gateway, or throws a typed error having written nothing.
+ * `beforeCatalog` runs once the gateway exists and before the catalog is touched: checks that need
+ * Twilio (every subaccount has a credential) refuse there, leaving no catalog behind.
+ */
+export async function openArchiveResources(
+  flags: ArchiveFlags,
+  command: string,
+  beforeCatalog?: (directory: AccountDirectory) => Promise<void>,
+): Promise<ArchiveResources> {
   const { gateway, directory, secrets } = createGatewayFromFlags(flags);
+  await beforeCatalog?.(directory);
   const { catalog, store, close } = await openCatalogAndStore(flags, command);
   return { catalog, store, gateway, directory, secrets, close };
 }

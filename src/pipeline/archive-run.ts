@@ -10,7 +10,7 @@ import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { AuthError, describeError, ExitCode, InvariantError, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
-import { createAccountDirectory, type AccountDirectory, type AccountProblem } from '../twilio/account-directory.js';
+import { createAccountDirectory, type AccountDirectory, type AccountProblem, type RunAccounts } from '../twilio/account-directory.js';
 import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fax.js';
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
@@ -50,6 +50,8 @@ export interface ArchiveDependencies {
   gateway: TwilioGateway;
   /** Which accounts to act for, with which credentials; default: the gateway's, subaccounts by its Accounts list. */
   directory?: AccountDirectory;
+  /** The directory's answer for this run, when the caller already asked it (before opening the catalog). */
+  accounts?: RunAccounts;
   observer?: ArchiveObserver;
   now?: () => Date;
   knownSecrets?: readonly string[];
@@ -128,7 +130,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const mine = (accountSid: string): boolean => !options.shard || inShard(accountSid, mainSid, options.shard);
   // One directory decides which accounts are reached and with which credentials (issue 12 §1).
   const directory = deps.directory ?? createAccountDirectory({ gateway: deps.gateway, mainAuthToken: null });
-  const run = await directory.accountsForRun({ subaccounts: options.subaccounts, include: mine });
+  const run = deps.accounts ?? (await directory.accountsForRun({ subaccounts: options.subaccounts, include: mine }));
   const gateways = run.gateways;
   const knownSecrets = [...(deps.knownSecrets ?? []), ...directory.knownSecrets()];
   for (const warning of run.warnings) observer.warning(warning);

@@ -11,7 +11,7 @@
  * One emulator world, run after run (each step builds on the catalog the last one left), behind a
  * proxy that makes one account misbehave at a time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -175,6 +175,13 @@ describe('credentials as Twilio scopes them', () => {
     expect(lines[0]).toMatch(new RegExp(`no credentials for subaccount ${sid(1)} \\(an API key never reaches its subaccounts\\).*--credentials FILE`));
     expect(lines[0]).not.toContain(sid(2));
     expect(run.stderr).not.toContain(key.secret);
+    // Refused before the catalog is opened: a fresh catalog path is never created.
+    const fresh = join(dir, 'never', 'catalog.sqlite');
+    const again = await runCli(['archive', '--subaccounts', '--twilio-url', proxy.url, '--catalog', fresh, '--store', join(dir, 'never', 'media')], {
+      cwd: dir, env: { TWILIO_ACCOUNT_SID: emu.accountSid, TWILIO_API_KEY: key.sid, TWILIO_API_SECRET: key.secret, FAX_SUNSET_TWILIO_URL: undefined },
+    });
+    expect(again.code, again.stderr).toBe(2);
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('serve --sync-every --subaccounts with a parent API key and no credentials: the same one exit-2 line, before listening', async () => {
