@@ -102,20 +102,105 @@ export function isRetryable(error: unknown): boolean {
 const SECRET_PATTERNS: RegExp[] = [
   // userinfo in URLs: https://user:pass@host
   /(?<=\/\/)[^/\s:@]+:[^/\s@]+@/g,
-  // Basic / Bearer authorization values
-  /(?<=\b(?:Basic|Bearer)\s)[A-Za-z0-9+/=._-]{8,}/g,
+  // Basic / Bearer authorization values, in any case ("basic ", "BASIC ")
+  /(?<=\b(?:Basic|Bearer)\s+)[A-Za-z0-9+/=._-]{8,}/gi,
   // pre-signed URL signatures and credentials
   /(?<=[?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|token)=)[^&\s"']+/gi,
 ];
 
+/** Shorter values are not redacted by value (they would blank out ordinary words). */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * Every credential this process has learnt (the main token or key secret, each subaccount's token
+ * from the Accounts list or the credentials file) and the forms it travels in: base64 of
+ * `user:secret` (an Authorization header without its `Basic `), base64 of the secret alone, with
+ * and without padding, standard and URL-safe. Issue 13: an echoing API put such forms, and a
+ * subaccount's token, into last_error, faxes.csv, report.html, summary.json and stderr, because
+ * each writer only knew the secrets it had been handed. Remembered here once, they are scrubbed
+ * from every line `redactSecrets` sees, wherever the line was built.
+ */
+const rememberedSecrets = new Set<string>();
+let rememberedIndex: SecretIndex | null = null;
+
+/** Remembers a credential (and `user:secret` pairs when `user` is given) for every later redaction. */
+export function rememberSecret(secret: string | null | undefined, user?: string): void {
+  if (!secret) return;
+  for (const form of secretForms(secret, user)) {
+    if (form.length < MIN_SECRET_LENGTH || rememberedSecrets.has(form)) continue;
+    rememberedSecrets.add(form);
+    rememberedIndex = null;
+  }
+}
+
+/** The forms a secret is written in: itself and its base64 encodings (alone and as `user:secret`). */
+export function secretForms(secret: string, user?: string): string[] {
+  const forms = new Set<string>([secret]);
+  const encodings = [Buffer.from(secret, 'utf8')];
+  if (user) encodings.push(Buffer.from(`${user}:${secret}`, 'utf8'));
+  for (const bytes of encodings) {
+    const b64 = bytes.toString('base64');
+    forms.add(b64);
+    forms.add(b64.replace(/=+$/, ''));
+    forms.add(bytes.toString('base64url'));
+  }
+  return [...forms];
+}
+
+/**
+ * Secret values by their first MIN_SECRET_LENGTH characters (lower-cased), longest first: a run
+ * may know thousands of subaccounts' tokens, and text is scanned once, position by position, with
+ * one map look-up each, instead of trying every value at every position.
+ */
+type SecretIndex = Map<string, string[]>;
+
+function indexOf(values: Iterable<string>): SecretIndex {
+  const index: SecretIndex = new Map();
+  for (const value of new Set([...values].filter((v) => v && v.length >= MIN_SECRET_LENGTH).map((v) => v.toLowerCase()))) {
+    const key = value.slice(0, MIN_SECRET_LENGTH);
+    const list = index.get(key) ?? [];
+    list.push(value);
+    index.set(key, list);
+  }
+  for (const list of index.values()) list.sort((a, b) => b.length - a.length);
+  return index;
+}
+
+/** Replaces every indexed value, in any letter case, with `[redacted]`. */
+function redactValues(text: string, index: SecretIndex): string {
+  if (index.size === 0 || text.length < MIN_SECRET_LENGTH) return text;
+  const lower = text.toLowerCase();
+  if (lower.length !== text.length) {
+    // Lower-casing changed the length (a rare Unicode letter): fall back to one case-insensitive pattern.
+    const all = [...index.values()].flat().sort((a, b) => b.length - a.length);
+    return text.replace(new RegExp(all.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi'), '[redacted]');
+  }
+  let out = '';
+  let last = 0;
+  for (let i = 0; i <= lower.length - MIN_SECRET_LENGTH; ) {
+    const hit = index.get(lower.slice(i, i + MIN_SECRET_LENGTH))?.find((value) => lower.startsWith(value, i));
+    if (hit) {
+      out += `${text.slice(last, i)}[redacted]`;
+      i += hit.length;
+      last = i;
+    } else {
+      i++;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 /**
  * Removes anything that looks like a secret from text that came from outside (an error from a
- * library, a URL). Known secret values (auth tokens, keys) are removed by exact match as well.
+ * library, a URL). Known secret values (auth tokens, keys) are removed by value, in any letter case
+ * and in their base64 forms, as is every secret remembered with `rememberSecret`.
  */
 export function redactSecrets(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of knownSecrets) {
-    if (secret && secret.length >= 6) out = out.split(secret).join('[redacted]');
+  if (knownSecrets.length > 0) out = redactValues(out, indexOf(knownSecrets.flatMap((secret) => (secret ? secretForms(secret) : []))));
+  if (rememberedSecrets.size > 0) {
+    rememberedIndex ??= indexOf(rememberedSecrets);
+    out = redactValues(out, rememberedIndex);
   }
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '[redacted]');
   return out;

@@ -25,6 +25,8 @@ export { openMediaStore, parseStoreUrl } from './store/open-media-store.js';
 export type { MediaStore, StoreCapabilities } from './store/media-store.js';
 export { createTwilioGateway } from './twilio/helper-library-twilio-gateway.js';
 export type { TwilioGateway, TwilioFax } from './twilio/twilio-gateway.js';
+export { createAccountDirectory } from './twilio/account-directory.js';
+export type { AccountDirectory, AccountDirectoryOptions, OwnCredentials, RunAccounts } from './twilio/account-directory.js';
 export { createRequestLimiter } from './limits/request-limiter.js';
 export type { RequestLimiter, RequestLimiterOptions } from './limits/request-limiter.js';
 

@@ -267,6 +267,9 @@ export interface Catalog {
 
   /** Counts by state (every state present, 0 when none), optionally per account. */
   countByState(accountSid?: string): Record<FaxState, number>;
+
+  /** Faxes not yet archived (listed, fetched, stored, failed), per account that has any. */
+  unfinishedByAccount(): Map<string, number>;
   /**
    * The sync watermark: the instant up to which the account is listed completely, from its completed
    * listing sweeps alone (contiguous from `floor`, exclusive, or from the beginning; never later than

@@ -598,6 +598,11 @@ export class SqliteCatalog implements Catalog {
     return counts;
   }
 
+  unfinishedByAccount(): Map<string, number> {
+    const rows = this.stmt.unfinishedByAccount.all() as { account_sid: string; n: number }[];
+    return new Map(rows.map((r) => [r.account_sid, r.n]));
+  }
+
   watermark(accountSid: string, floor: string | null = null): string | null {
     return listedCompletelyUpTo(this.ledger.list(accountSid), floor);
   }
@@ -887,6 +892,7 @@ function prepareStatements(db: Database.Database) {
 
     countByState: p(`SELECT state, count(*) AS n FROM faxes GROUP BY state`),
     countByStateForAccount: p(`SELECT state, count(*) AS n FROM faxes WHERE account_sid = ? GROUP BY state`),
+    unfinishedByAccount: p(`SELECT account_sid, count(*) AS n FROM faxes WHERE state IN ('listed', 'fetched', 'stored', 'failed') GROUP BY account_sid`),
   };
 }
 

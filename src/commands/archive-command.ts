@@ -4,8 +4,9 @@
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
-import { parseShard } from '../pipeline/account-shard.js';
+import { inShard, parseShard } from '../pipeline/account-shard.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
+import type { RunAccounts } from '../twilio/account-directory.js';
 import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
@@ -63,7 +64,7 @@ listed completely (completed listings only, never past a listing's own start); a
 
 function addArchiveOptions(command: Command): void {
   command
-    .option('--subaccounts', 'also archive every subaccount (with its own credentials from the accounts list)')
+    .option('--subaccounts', 'also archive every subaccount, each with its own credentials (from the accounts list with the auth token; from --credentials with an API key)')
     .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
     .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts); asks first on a terminal')
     .option('-y, --yes', 'with --delete: do not ask on a terminal (without a terminal it never asks)')
@@ -76,7 +77,7 @@ function addArchiveOptions(command: Command): void {
     .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
     .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: Twilio\'s clock, from its Date header)');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   addStoreOptions(command);
 }
 
@@ -112,7 +113,16 @@ export async function archiveAction(
   if (options.maxDelete !== undefined && !options.delete) throw new UsageError('--max-delete only makes sense with --delete');
   if (options.shard && !options.subaccounts) throw new UsageError('--shard splits the subaccounts: it needs --subaccounts');
 
-  const resources = await openArchiveResources(flags, kind);
+  // Which accounts, with which credentials, is settled before the catalog is opened: a subaccount
+  // without a credential is one exit-2 line that leaves nothing behind.
+  let accounts: RunAccounts | undefined;
+  const resources = await openArchiveResources(flags, kind, async (directory) => {
+    const main = directory.mainAccountSid;
+    accounts = await directory.accountsForRun({
+      subaccounts: options.subaccounts,
+      include: (sid) => !options.shard || inShard(sid, main, options.shard),
+    });
+  });
   let runId: number | null = null;
   const stopOnSignal = stopOnFirstSignal(output, () => {
     if (runId === null) return;
@@ -127,7 +137,7 @@ export async function archiveAction(
     runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
     const result = await runArchive(
       {
-        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, observer: output,
+        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
         knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
       },
       options,

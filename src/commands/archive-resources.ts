@@ -20,7 +20,8 @@ import type { MediaStore } from '../store/media-store.js';
 import { openMediaStore, type OpenMediaStoreOptions } from '../store/open-media-store.js';
 import { createTwilioGateway } from '../twilio/helper-library-twilio-gateway.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
-import { twilioCredentialsFromEnv } from './credentials.js';
+import { createAccountDirectory, type AccountDirectory } from '../twilio/account-directory.js';
+import { credentialsFromFile, twilioCredentialsFromEnv } from './credentials.js';
 import { parsePositiveInt, parsePositiveNumber } from './shared-options.js';
 
 export interface ArchiveFlags {
@@ -36,6 +37,8 @@ export interface ArchiveFlags {
   retainUntil?: string;
   lockMode?: string;
   storageClass?: string;
+  /** `--credentials FILE` (or FAX_SUNSET_CREDENTIALS): each subaccount's own credentials. */
+  credentials?: string;
   dryRun?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -93,6 +96,8 @@ export interface ArchiveResources {
   catalog: Catalog;
   store: MediaStore;
   gateway: TwilioGateway;
+  /** Which accounts a run acts for, with which credentials, in which status. */
+  directory: AccountDirectory;
   /** Secret values to scrub from any text before it is printed or recorded. */
   secrets: string[];
   close(): Promise<void>;
@@ -100,8 +105,9 @@ export interface ArchiveResources {
 
 export const USER_AGENT = 'fax-sunset/0.1.0';
 
-export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGateway; secrets: string[] } {
+export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGateway; directory: AccountDirectory; secrets: string[] } {
   const credentials = twilioCredentialsFromEnv();
+  const perAccount = credentialsFromFile(flags.credentials);
   const limiter = createRequestLimiter({
     ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'),
     concurrency: parsePositiveInt(flags.concurrency ?? '8', '--concurrency'),
@@ -113,23 +119,38 @@ export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGa
     mediaCap: createConcurrencyCap(parsePositiveInt(flags.mediaConcurrency ?? '16', '--media-concurrency')),
     userAgent: USER_AGENT,
   });
-  return { gateway, secrets: [credentials.password] };
+  const mainUsesApiKey = credentials.username !== credentials.accountSid;
+  const mainAuthToken = mainUsesApiKey ? process.env.TWILIO_AUTH_TOKEN?.trim() || null : credentials.password;
+  const directory = createAccountDirectory({
+    gateway, mainAuthToken, mainUsesApiKey, credentials: perAccount,
+    mainCredentials: { username: credentials.username, password: credentials.password },
+  });
+  const secrets = [credentials.password, ...[...perAccount.values()].map((c) => c.password)];
+  return { gateway, directory, secrets };
 }
 
 /**
  * Opens gateway, store and catalog (locked), or throws a typed error having written nothing. Order
  * (issue 17 §7): credentials and the catalog's recorded identity first, then one Twilio request
- * (a wrong token or an unreachable Twilio is refused here, before any file exists), then the store,
+ * (a wrong token or an unreachable Twilio is refused here, before any file exists), then
+ * `beforeCatalog` (checks that need Twilio: every subaccount has a credential), then the store,
  * and only then the catalog folder, the lock and the catalog.
  */
-export async function openArchiveResources(flags: ArchiveFlags, command: string): Promise<ArchiveResources> {
-  const { gateway, secrets } = createGatewayFromFlags(flags);
+export async function openArchiveResources(
+  flags: ArchiveFlags,
+  command: string,
+  beforeCatalog?: (directory: AccountDirectory) => Promise<void>,
+): Promise<ArchiveResources> {
+  const { gateway, directory, secrets } = createGatewayFromFlags(flags);
   const { catalog, store, close } = await openCatalogAndStore(flags, command, {
     accountSid: gateway.accountSid,
     mustExist: false,
-    preflight: () => checkTwilioReachable(gateway, flags.twilioUrl),
+    preflight: async () => {
+      await checkTwilioReachable(gateway, flags.twilioUrl);
+      await beforeCatalog?.(directory);
+    },
   });
-  return { catalog, store, gateway, secrets, close };
+  return { catalog, store, gateway, directory, secrets, close };
 }
 
 export interface OpenCatalogOptions {

@@ -1,12 +1,12 @@
 /**
  * `fax-sunset emulator`: runs the local Twilio emulator until SIGINT/SIGTERM. Once both hosts
- * listen it prints one JSON line, `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName}...]}`
- * (main account first), so scripts and tests can pick up the ports and credentials; on a terminal
- * it adds ready-to-paste `export` lines.
+ * listen it prints one JSON line, `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName,status}...],
+ * "apiKeys":[{accountSid,sid,secret,kind}...]}` (main account first), so scripts and tests can pick up
+ * the ports, credentials and key kinds; on a terminal it adds ready-to-paste `export` lines.
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FAULT_KINDS, startEmulator, type EmulatorOptions, type FaultKind } from '../emulator/index.js';
+import { API_KEY_KINDS, FAULT_KINDS, startEmulator, type ApiKeyKind, type EmulatorOptions, type FaultKind } from '../emulator/index.js';
 import { parsePositiveInt } from './shared-options.js';
 
 interface EmulatorFlags {
@@ -26,6 +26,9 @@ interface EmulatorFlags {
   faults?: string;
   slowMs: string;
   now?: string;
+  apiKeys?: string;
+  suspendedAccounts?: string;
+  closedAccounts?: string;
 }
 
 /** Flags to EmulatorOptions; throws UsageError naming the bad flag. Pure: exported for tests. */
@@ -58,6 +61,19 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
     const unknown = kinds.filter((k) => !FAULT_KINDS.includes(k as FaultKind));
     if (unknown.length > 0) throw new UsageError(`--faults: unknown kind(s) ${unknown.join(', ')} (known: ${FAULT_KINDS.join(',')})`);
     options.faultKinds = kinds as FaultKind[];
+  }
+  if (flags.apiKeys !== undefined) {
+    const kinds = flags.apiKeys.split(',').map((k) => k.trim());
+    const unknown = kinds.filter((k) => !API_KEY_KINDS.includes(k as ApiKeyKind));
+    if (unknown.length > 0) throw new UsageError(`--api-keys: unknown kind(s) ${unknown.join(', ')} (known: ${API_KEY_KINDS.join(',')})`);
+    const accounts = (options.accounts ?? 2) + 1;
+    if (kinds.length !== 1 && kinds.length !== accounts) throw new UsageError(`--api-keys names ${kinds.length} kinds: give one, or one per account (${accounts}, main first)`);
+    options.apiKeys = kinds.length === 1 ? (kinds[0] as ApiKeyKind) : (kinds as ApiKeyKind[]);
+  }
+  if (flags.suspendedAccounts !== undefined) options.suspendedAccounts = int(flags.suspendedAccounts, '--suspended-accounts');
+  if (flags.closedAccounts !== undefined) options.closedAccounts = int(flags.closedAccounts, '--closed-accounts');
+  if ((options.suspendedAccounts ?? 0) + (options.closedAccounts ?? 0) > (options.accounts ?? 2)) {
+    throw new UsageError('--suspended-accounts plus --closed-accounts cannot exceed --accounts');
   }
   if (flags.now !== undefined) {
     const now = new Date(flags.now);
@@ -98,6 +114,9 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--faults <kinds>', `fault kinds, comma separated (${FAULT_KINDS.join(',')})`))
     .addOption(new Option('--slow-ms <n>', 'how long a slow fault stalls').default('5000'))
     .addOption(new Option('--now <iso>', "the emulator's clock at start (data spreads over the 180 days before it)"))
+    .addOption(new Option('--api-keys <kinds>', 'API key kind of every account (standard|main), or one per account comma separated, main first').default('standard'))
+    .addOption(new Option('--suspended-accounts <n>', 'subaccounts suspended at start (their credentials answer 401 / 20003)'))
+    .addOption(new Option('--closed-accounts <n>', 'subaccounts closed at start (listed as closed; their data goes 30 days later)'))
     .action(async (flags: EmulatorFlags) => {
       // Listen for the stop signal before anything is printed: a supervisor may signal as soon as it
       // reads the start-up line, and an unhandled SIGTERM would kill the process without closing.

@@ -8,10 +8,10 @@ import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { AuthError, describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { applyPlan } from '../reversion/apply-plan.js';
-import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../reversion/helper-library-number-directory.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../reversion/helper-library-number-directory.js';
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
 import type { NumberChangeReport, NumberChangeResult } from '../reversion/number-change-run.js';
 import { exitCodeForChanges } from '../reversion/number-change-run.js';
@@ -22,8 +22,8 @@ import { rollbackChanges } from '../reversion/rollback-changes.js';
 import { readRollbackFile } from '../reversion/rollback-journal.js';
 import { defaultDestinationFrom, parseNumberMap, type VoiceTargets } from '../reversion/voice-targets.js';
 import { createTwilioRestClient } from '../twilio/twilio-rest-client.js';
-import { unreachableAsConfiguration } from './archive-resources.js';
-import { twilioCredentialsFromEnv } from './credentials.js';
+import { createGatewayFromFlags, unreachableAsConfiguration } from './archive-resources.js';
+import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { chooseOutputMode } from './run-output.js';
 import { printSummaryLine } from './summary-line.js';
 import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
@@ -62,7 +62,7 @@ function planCommand(): Command {
     .option('--deadline <YYYY-MM-DD>', 'the date shown as the deadline in plan.md', DEFAULT_DEADLINE)
     .exitOverride()
     .addHelpText('after', '\nA fax number without a safe voice destination is refused (left in fax mode). Exit 1 when any is refused.');
-  addSharedOptions(command, ['twilioUrl', 'concurrency', 'rps', 'json', 'quiet']);
+  addSharedOptions(command, ['twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
   command.action(async (flags: Flags) => {
     try {
       process.exitCode = await planAction(flags);
@@ -83,7 +83,7 @@ function applyCommand(): Command {
     .exitOverride()
     .addHelpText('after', CONFIRMATION_HELP)
     .addHelpText('after', PLAN_HASH_HELP);
-  addSharedOptions(command, ['catalog', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   command.action(async (planPath: string, flags: Flags) => {
     process.exitCode = await applyAction(planPath, flags);
   });
@@ -97,7 +97,7 @@ function rollbackCommand(): Command {
     .option('-y, --yes', 'change numbers without asking')
     .exitOverride()
     .addHelpText('after', CONFIRMATION_HELP);
-  addSharedOptions(command, ['catalog', 'twilioUrl', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   command.action(async (rollbackPath: string, flags: Flags) => {
     process.exitCode = await rollbackAction(rollbackPath, flags);
   });
@@ -205,12 +205,40 @@ async function withCatalog(
   }
 }
 
+/**
+ * The numbers directory over the one account directory: with the main auth token one client
+ * reaches every subaccount (as Twilio allows); with an API key each subaccount is spoken to with
+ * its own credentials (`--credentials`), and one missing is named before anything changes.
+ */
 function directoryFrom(flags: Flags): HelperLibraryNumberDirectory {
   const credentials = twilioCredentialsFromEnv();
   const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
-  const client = createTwilioRestClient({ ...credentials, baseUrl: str(flags.twilioUrl), maxSockets: concurrency });
+  const baseUrl = str(flags.twilioUrl);
+  const client = createTwilioRestClient({ ...credentials, baseUrl, maxSockets: concurrency });
   const limiter = createRequestLimiter({ ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'), concurrency });
-  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), credentials.accountSid);
+  const mainUsesApiKey = credentials.username !== credentials.accountSid;
+  const { directory: accounts } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
+  const access: SubaccountAccess = {
+    async listSubaccounts() {
+      const run = await accounts.accountsForRun({ subaccounts: true });
+      for (const failed of run.failed) process.stderr.write(`warning: subaccount ${failed.sid} is left out: ${failed.reason}\n`);
+      const names = new Map(accounts.subaccounts().map((a) => [a.sid, a]));
+      return [...run.gateways.keys()]
+        .filter((sid) => sid !== credentials.accountSid)
+        .sort()
+        .map((sid) => ({ sid, friendlyName: names.get(sid)?.friendlyName || null, status: names.get(sid)?.status ?? null }));
+    },
+    async clientFor(accountSid) {
+      const own = await accounts.credentialsFor(accountSid);
+      if (!own) throw new AuthError(`no credentials for subaccount ${accountSid}: ${CREDENTIALS_HINT}`);
+      return createTwilioRestClient({ username: own.username, password: own.password, accountSid, baseUrl, maxSockets: concurrency });
+    },
+  };
+  // With the auth token the parent's client reaches the subaccounts; the accounts list still comes from the one directory.
+  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), credentials.accountSid, mainUsesApiKey ? access : {
+    listSubaccounts: access.listSubaccounts,
+    clientFor: async () => client,
+  });
 }
 
 /**

@@ -10,7 +10,6 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
-import { createAccountDirectory } from '../webhook/account-directory.js';
 import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type FaxPageSize, type WebhookMode } from '../webhook/fax-twiml.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
@@ -18,11 +17,10 @@ import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
-import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
-import { twilioCredentialsFromEnv } from './credentials.js';
+import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
 export interface ServeFlags extends ArchiveFlags {
@@ -101,7 +99,7 @@ export function serveCommand(): Command {
     .option('--lookback <duration>', 'with --sync-every: relist this far before the watermark: 48h, 2d (a bare number is hours)', '48h')
     .option('--subaccounts', 'with --sync-every: list every subaccount too');
   addFullListingOption(command, 'with --sync-every: ');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'concurrency', 'rps', 'json', 'quiet']);
+  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags, self: Command) => {
     process.exitCode = await serveAction(markGivenOptions(flags, self));
@@ -132,7 +130,7 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');
   }
   const resources = await openArchiveResources(flags, 'serve');
-  const directory = createAccountDirectory({ gateway: resources.gateway, mainAuthToken });
+  const directory = resources.directory;
   const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
   const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
   // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
@@ -145,6 +143,24 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
   try {
     // Lists the subaccounts (and proves the credentials) before anything listens.
     const subaccounts = await directory.load();
+    // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
+    if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
+    for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
+    if (config.verifySignatures) {
+      // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
+      // would be answered 403 forever. Said once, at start-up, naming the accounts.
+      const unsigned: string[] = [];
+      for (const sub of directory.subaccounts()) {
+        if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
+        if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+      }
+      if (unsigned.length > 0) {
+        log.write('warn', 'no-auth-token', {
+          accounts: unsigned.join(','),
+          hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+        });
+      }
+    }
     if (!config.verifySignatures) warnInsecure(log);
     runId = resources.catalog.startRun('serve', {
       mode: config.mode,
@@ -168,16 +184,9 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     }
     if (syncEveryMs !== null) {
       const running = server;
-      const gateway = resources.gateway;
       listing = startPeriodicListing({
         catalog: resources.catalog,
-        accounts: async () => {
-          const accounts = new Map<string, TwilioGateway>([[gateway.accountSid, gateway]]);
-          if (flags.subaccounts) {
-            for (const sub of await gateway.listSubaccounts()) if (sub.status !== 'closed') accounts.set(sub.sid, gateway.forSubaccount(sub));
-          }
-          return accounts;
-        },
+        accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
         intervalMs: syncEveryMs,
         lookbackMs,
         ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),

@@ -21,6 +21,11 @@ export const SHARED_OPTIONS = {
   dryRun: { flags: '--dry-run', description: 'show what would happen; write nothing to Twilio or the store' },
   json: { flags: '--json', description: 'machine-readable output: one JSON summary line on stdout, progress as JSON lines on stderr' },
   quiet: { flags: '--quiet', description: 'print only errors and the final summary' },
+  credentials: {
+    flags: '--credentials <file>',
+    description: 'each subaccount\'s own credentials ("ACsid authToken" or "ACsid SKkey secret" per line, or JSON; mode 0600): needed with an API key',
+    env: 'FAX_SUNSET_CREDENTIALS',
+  },
 } as const satisfies Record<string, SharedOptionSpec>;
 
 export type SharedOptionName = keyof typeof SHARED_OPTIONS;

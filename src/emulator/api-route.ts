@@ -1,6 +1,7 @@
 /** One authenticated API route: a method, a path pattern, a stable name for the stats, a handler. */
 import type { EmulatorContext } from './emulator-context.js';
 import type { EmulatorAccount } from './emulator-records.js';
+import type { EmulatorActor } from './emulator-state.js';
 
 export interface ApiRequest {
   method: string;
@@ -9,7 +10,10 @@ export interface ApiRequest {
   params: string[];
   /** The form-encoded body (POST) — empty for other methods. */
   form: URLSearchParams;
+  /** The account the credentials belong to. */
   actor: EmulatorAccount;
+  /** How it authenticated (auth token, or which kind of API key): scopes the 2010 API. */
+  credential: EmulatorActor;
 }
 
 export interface ApiResponse {

@@ -79,10 +79,13 @@ export function createApiHandler(ctx: EmulatorContext, control: ControlHandler) 
 
       const body = method === 'POST' ? await readBody(req) : (req.resume(), '');
       const credentials = basicCredentials(req.headers.authorization);
-      const actor = credentials ? ctx.state.authenticate(credentials.user, credentials.password) : null;
-      if (!actor) throw authenticateError();
+      const credential = credentials ? ctx.state.authenticate(credentials.user, credentials.password) : null;
+      if (!credential) throw authenticateError();
       if (!('route' in found)) throw found.methodMismatch ? methodNotAllowedError() : notFoundError(url.pathname);
-      const response = found.route.handle(ctx, { method, url, params: found.params, form: new URLSearchParams(body), actor });
+      ctx.state.purgeClosedAccounts(ctx.clock.now());
+      const response = found.route.handle(ctx, {
+        method, url, params: found.params, form: new URLSearchParams(body), actor: credential.account, credential,
+      });
       if (fault === 'reset') {
         // A write that happened but whose answer was lost: the client must reconcile (DESIGN.md, deletion).
         req.socket.destroy();

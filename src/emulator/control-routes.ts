@@ -14,6 +14,8 @@
  *   GET    /_emulator/numbers?accountSid= numbers as 2010 JSON
  *   POST   /_emulator/inbound             deliver a fax: InboundFaxInput (inbound-fax.ts) -> InboundFaxResult
  *   POST   /_emulator/clock               {"advanceSeconds": n}: move the clock (expire media URLs) -> {"now"}
+ *   POST   /_emulator/accounts/{AccountSid} {"status": "active"|"suspended"|"closed"}: suspend, reinstate
+ *                                         or close a subaccount mid-run -> the account as in GET accounts
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mediaUrlFor, type EmulatorContext } from './emulator-context.js';
@@ -29,6 +31,8 @@ export function accountsSummary(ctx: EmulatorContext) {
     friendlyName: a.friendlyName,
     apiKeySid: a.apiKeySid,
     apiKeySecret: a.apiKeySecret,
+    apiKeyKind: a.apiKeyKind,
+    status: a.status,
   }));
 }
 
@@ -40,11 +44,13 @@ export function createControlHandler(ctx: EmulatorContext) {
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
+    ctx.state.purgeClosedAccounts(ctx.clock.now());
     try {
       const text = method === 'POST' ? await readBody(req) : (req.resume(), '');
       const json = (text.trim() === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
       const accountSid = url.searchParams.get('accountSid') ?? undefined;
       const faxMatch = /^\/_emulator\/faxes\/(FX[0-9a-f]{32})$/.exec(path);
+      const accountMatch = /^\/_emulator\/accounts\/(AC[0-9a-f]{32})$/.exec(path);
       if (method === 'GET' && path === '/_emulator/stats') {
         sendJson(res, 200, ctx.stats.snapshot(ctx.state.faxes.counts()));
       } else if (method === 'POST' && path === '/_emulator/stats/reset') {
@@ -52,6 +58,11 @@ export function createControlHandler(ctx: EmulatorContext) {
         sendJson(res, 200, ctx.stats.snapshot(ctx.state.faxes.counts()));
       } else if (method === 'GET' && path === '/_emulator/accounts') {
         sendJson(res, 200, accountsSummary(ctx));
+      } else if (method === 'POST' && accountMatch) {
+        const status = json.status;
+        if (status !== 'active' && status !== 'suspended' && status !== 'closed') throw new RangeError('status must be active, suspended or closed');
+        const account = ctx.state.setAccountStatus(accountMatch[1] as string, status, ctx.clock.now());
+        sendJson(res, 200, accountsSummary(ctx).find((a) => a.sid === account.sid));
       } else if (method === 'GET' && path === '/_emulator/faxes') {
         sendJson(res, 200, ctx.state.faxes.all(accountSid).map((f) => faxJson(f, ctx.apiOrigin, mediaUrlFor(ctx, f))));
       } else if (method === 'POST' && path === '/_emulator/faxes') {

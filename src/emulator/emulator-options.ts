@@ -1,3 +1,5 @@
+import type { ApiKeyKind } from './emulator-records.js';
+
 /** What `startEmulator` accepts, and the defaults that make its data deterministic. */
 
 export type FaultKind = '500' | '503' | 'reset' | 'truncate' | 'corrupt' | 'slow';
@@ -36,6 +38,16 @@ export interface EmulatorOptions {
   faultKinds?: readonly FaultKind[];
   /** How long a 'slow' fault stalls the response. Default 5000 ms. */
   slowMs?: number;
+  /**
+   * The kind of each account's API key: one kind for every account, or one per account (main
+   * first). `standard` cannot read /2010-04-01/Accounts; `main` can, but sees no auth tokens.
+   * Default `standard` (Twilio's default, and the harder one on a client).
+   */
+  apiKeys?: ApiKeyKind | readonly ApiKeyKind[];
+  /** Subaccounts suspended at start-up (taken after the closed ones, from the end). Default 0. */
+  suspendedAccounts?: number;
+  /** Subaccounts closed at start-up (the last ones); their data goes 30 days later. Default 0. */
+  closedAccounts?: number;
 }
 
 export interface ResolvedEmulatorOptions {
@@ -55,6 +67,10 @@ export interface ResolvedEmulatorOptions {
   faultRate: number;
   faultKinds: readonly FaultKind[];
   slowMs: number;
+  /** One kind per account, main first. */
+  apiKeys: readonly ApiKeyKind[];
+  suspendedAccounts: number;
+  closedAccounts: number;
 }
 
 export const DEFAULT_EMULATOR_NOW = new Date('2021-12-01T00:00:00Z');
@@ -72,12 +88,18 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
   for (const kind of kinds) if (!FAULT_KINDS.includes(kind)) throw new RangeError(`unknown fault kind ${kind}`);
   const rps = options.rps ?? 0;
   if (!(rps >= 0) || !Number.isFinite(rps)) throw new RangeError(`rps must be a non-negative number, got ${rps}`);
+  const accounts = nonNegativeInt(options.accounts, 2, 'accounts');
+  const suspendedAccounts = nonNegativeInt(options.suspendedAccounts, 0, 'suspendedAccounts');
+  const closedAccounts = nonNegativeInt(options.closedAccounts, 0, 'closedAccounts');
+  if (suspendedAccounts + closedAccounts > accounts) {
+    throw new RangeError(`suspendedAccounts + closedAccounts (${suspendedAccounts + closedAccounts}) exceed the ${accounts} subaccounts`);
+  }
   const nowMs = (options.now ?? DEFAULT_EMULATOR_NOW).getTime();
   if (!Number.isFinite(nowMs)) throw new RangeError('now must be a valid date');
   return {
     faxes: nonNegativeInt(options.faxes, 200, 'faxes'),
     numbers: nonNegativeInt(options.numbers, 6, 'numbers'),
-    accounts: nonNegativeInt(options.accounts, 2, 'accounts'),
+    accounts,
     seed: options.seed ?? 1,
     nowMs: Math.floor(nowMs / 1000) * 1000,
     port: nonNegativeInt(options.port, 0, 'port'),
@@ -91,5 +113,18 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     faultRate,
     faultKinds: [...kinds],
     slowMs: nonNegativeInt(options.slowMs, 5000, 'slowMs'),
+    apiKeys: apiKeyKinds(options.apiKeys, accounts),
+    suspendedAccounts,
+    closedAccounts,
   };
+}
+
+function apiKeyKinds(value: EmulatorOptions['apiKeys'], subaccounts: number): ApiKeyKind[] {
+  const count = subaccounts + 1;
+  const kinds: ApiKeyKind[] = typeof value === 'string' || value === undefined
+    ? Array.from({ length: count }, () => (value ?? 'standard') as ApiKeyKind)
+    : [...value];
+  if (kinds.length !== count) throw new RangeError(`apiKeys names ${kinds.length} kinds for ${count} accounts`);
+  for (const kind of kinds) if (kind !== 'standard' && kind !== 'main') throw new RangeError(`unknown API key kind ${String(kind)}`);
+  return kinds;
 }

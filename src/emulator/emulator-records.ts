@@ -57,7 +57,23 @@ export interface EmulatorAccount {
   createdMs: number;
   apiKeySid: string;
   apiKeySecret: string;
+  /**
+   * What the account's API key may do, as Twilio scoped keys: a `standard` key cannot read
+   * /2010-04-01/Accounts; a `main` key can, but the accounts it lists carry an empty auth_token.
+   * Neither reaches another account's resources (401 / 20003), its subaccounts' included.
+   */
+  apiKeyKind: ApiKeyKind;
+  /** Suspended: its own credentials answer 401 / 20003. Closed: the same, and its data goes 30 days after `closedMs`. */
+  status: AccountStatus;
+  closedMs: number | null;
 }
+
+export type ApiKeyKind = 'standard' | 'main';
+export const API_KEY_KINDS: readonly ApiKeyKind[] = ['standard', 'main'];
+export type AccountStatus = 'active' | 'suspended' | 'closed';
+export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'closed'];
+/** Twilio removes a closed account's data this long after closure. */
+export const CLOSED_ACCOUNT_RETENTION_MS = 30 * 86_400_000;
 
 export interface PhoneNumberRecord {
   sid: string;

@@ -5,7 +5,10 @@
  */
 import type { ResolvedEmulatorOptions } from './emulator-options.js';
 import {
+  CLOSED_ACCOUNT_RETENTION_MS,
   FAX_STATUSES,
+  type AccountStatus,
+  type ApiKeyKind,
   type EmulatorAccount,
   type FaxRecord,
   type NumberUpdate,
@@ -15,6 +18,13 @@ import { FaxTable } from './fax-table.js';
 import { hashHex32 } from './seeded-random.js';
 import { StateJournal, type JournalEntry } from './state-journal.js';
 import { generateWorld } from './world-generator.js';
+
+/** Who a request's credentials are: an account by its auth token, or by one of its API keys. */
+export interface EmulatorActor {
+  account: EmulatorAccount;
+  /** `auth-token`, or the kind of the API key used. */
+  credential: 'auth-token' | ApiKeyKind;
+}
 
 export class EmulatorState {
   readonly accounts: EmulatorAccount[];
@@ -36,6 +46,17 @@ export class EmulatorState {
     });
     this.accounts = world.accounts;
     this.numbers = world.numbers;
+    this.accounts.forEach((a, i) => {
+      a.apiKeyKind = options.apiKeys[i] ?? 'standard';
+      // The last subaccounts are closed, the ones before them suspended: the main account never is.
+      const fromEnd = this.accounts.length - i;
+      if (i > 0 && fromEnd <= options.closedAccounts) {
+        a.status = 'closed';
+        a.closedMs = options.nowMs;
+      } else if (i > 0 && fromEnd <= options.closedAccounts + options.suspendedAccounts) {
+        a.status = 'suspended';
+      }
+    });
     for (const a of this.accounts) {
       this.accountBySid.set(a.sid, a);
       this.accountByKey.set(a.apiKeySid, a);
@@ -64,27 +85,61 @@ export class EmulatorState {
     return this.accounts[0] as EmulatorAccount;
   }
 
-  /** The account that `user:password` (account sid + auth token, or API key sid + secret) acts as. */
-  authenticate(user: string, password: string): EmulatorAccount | null {
+  /**
+   * Who `user:password` (account sid + auth token, or API key sid + secret) is; null when refused,
+   * as a suspended or closed account's own credentials are (Twilio: 401 / 20003).
+   */
+  authenticate(user: string, password: string): EmulatorActor | null {
     const byAccount = this.accountBySid.get(user);
-    if (byAccount) return byAccount.authToken === password ? byAccount : null;
-    const byKey = this.accountByKey.get(user);
-    if (byKey) return byKey.apiKeySecret === password ? byKey : null;
-    return null;
+    const byKey = byAccount ? undefined : this.accountByKey.get(user);
+    const actor: EmulatorActor | null = byAccount
+      ? (byAccount.authToken === password ? { account: byAccount, credential: 'auth-token' } : null)
+      : byKey && byKey.apiKeySecret === password ? { account: byKey, credential: byKey.apiKeyKind } : null;
+    if (!actor || actor.account.status !== 'active') return null;
+    return actor;
+  }
+
+  /** Changes an account's status (journaled); closing one starts its 30 days. Throws for the main account. */
+  setAccountStatus(sid: string, status: AccountStatus, nowMs: number): EmulatorAccount {
+    const account = this.accountBySid.get(sid);
+    if (!account) throw new RangeError(`no account ${sid}`);
+    if (account === this.mainAccount && status !== 'active') throw new RangeError('the main account cannot be suspended or closed here');
+    if (account.status === 'closed' && status !== 'closed') throw new RangeError(`account ${sid} is closed: Twilio never reopens one`);
+    const closedMs = status === 'closed' ? (account.closedMs ?? nowMs) : null;
+    this.commit({ op: 'account-status', sid, status, closedMs });
+    return account;
+  }
+
+  /** Twilio removes a closed account's data 30 days after closure: its faxes vanish when the clock passes that. */
+  purgeClosedAccounts(nowMs: number): void {
+    for (const account of this.accounts) {
+      if (account.status !== 'closed' || account.closedMs === null || nowMs < account.closedMs + CLOSED_ACCOUNT_RETENTION_MS) continue;
+      for (const fax of this.faxes.all(account.sid)) this.faxes.remove(fax.sid);
+    }
   }
 
   account(sid: string): EmulatorAccount | undefined {
     return this.accountBySid.get(sid);
   }
 
-  /** Whether `actor` may act on `target`'s 2010 resources: itself, or its subaccounts when it is their parent. */
-  mayActOn(actor: EmulatorAccount, target: EmulatorAccount): boolean {
-    return actor.sid === target.sid || (target.ownerAccountSid === actor.sid && actor.ownerAccountSid === actor.sid);
+  /**
+   * Whether `actor` may act on `target`'s 2010 resources: itself, or its subaccounts when it is their
+   * parent AND authenticated with the parent's auth token. No API key of the parent reaches a
+   * subaccount (Twilio: 401 / 20003).
+   */
+  mayActOn(actor: EmulatorActor, target: EmulatorAccount): boolean {
+    const self = actor.account;
+    if (self.sid === target.sid) return true;
+    return actor.credential === 'auth-token' && target.ownerAccountSid === self.sid && self.ownerAccountSid === self.sid;
   }
 
-  /** Accounts visible to `actor` in Accounts.json: itself, plus its subaccounts when it is a main account. */
-  visibleAccounts(actor: EmulatorAccount): EmulatorAccount[] {
-    return this.accounts.filter((a) => this.mayActOn(actor, a));
+  /**
+   * Accounts visible to `actor` in Accounts.json: itself, plus its subaccounts when it is a main
+   * account; listed to an auth token or a Main key (a Standard key may not read the list at all).
+   */
+  visibleAccounts(actor: EmulatorActor): EmulatorAccount[] {
+    const self = actor.account;
+    return this.accounts.filter((a) => a.sid === self.sid || (a.ownerAccountSid === self.sid && self.ownerAccountSid === self.sid));
   }
 
   number(sid: string): PhoneNumberRecord | undefined {
@@ -155,6 +210,14 @@ export class EmulatorState {
         if (!FAX_STATUSES.includes(entry.fax.status)) throw new Error(`bad fax status ${entry.fax.status} in state`);
         this.faxes.put(entry.fax);
         break;
+      case 'account-status': {
+        const account = this.accountBySid.get(entry.sid);
+        if (account) {
+          account.status = entry.status;
+          account.closedMs = entry.closedMs;
+        }
+        break;
+      }
       case 'update-number': {
         const n = this.numberBySid.get(entry.sid);
         if (n) Object.assign(n, entry.update);

@@ -12,6 +12,7 @@ import { EmulatorClock, mediaUrlFor, type EmulatorContext } from './emulator-con
 import { createFax, pruneFax, updateFax, type FaxChange, type NewFaxInput } from './emulator-hooks.js';
 import { resolveEmulatorOptions, type EmulatorOptions } from './emulator-options.js';
 import { EmulatorState } from './emulator-state.js';
+import type { AccountStatus, ApiKeyKind } from './emulator-records.js';
 import { EmulatorStats, type EmulatorStatsSnapshot } from './emulator-stats.js';
 import { FaultPlan } from './fault-plan.js';
 import { deliverInboundFax, type InboundFaxInput, type InboundFaxResult } from './inbound-fax.js';
@@ -22,6 +23,7 @@ import { faxJson, phoneNumberJson } from './twilio-json.js';
 
 export { DEFAULT_EMULATOR_NOW, FAULT_KINDS, type EmulatorOptions, type FaultKind } from './emulator-options.js';
 export type { EmulatorStatsSnapshot } from './emulator-stats.js';
+export { API_KEY_KINDS, type AccountStatus, type ApiKeyKind } from './emulator-records.js';
 export type { FaxChange, NewFaxInput } from './emulator-hooks.js';
 export type { InboundFaxInput, InboundFaxResult, WebhookCall } from './inbound-fax.js';
 export { twilioSignature } from './webhook-signature.js';
@@ -39,6 +41,8 @@ export interface EmulatorApiKey {
   sid: string;
   /** A secret. */
   secret: string;
+  /** `standard` cannot read /2010-04-01/Accounts; `main` can (without auth tokens). Neither reaches a subaccount. */
+  kind: ApiKeyKind;
 }
 
 export interface RunningEmulator {
@@ -51,7 +55,10 @@ export interface RunningEmulator {
   mainAccount: EmulatorAccountInfo;
   /** One API key (SK...) per account, in the order of `accounts`. */
   apiKeys: EmulatorApiKey[];
-  /** The start-up line the CLI prints: `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName}]}`. */
+  /**
+   * The start-up line the CLI prints:
+   * `{"url","mediaUrl","accounts":[{sid,authToken,friendlyName,status}],"apiKeys":[{accountSid,sid,secret,kind}]}`.
+   */
   startupLine(): string;
   stats(): EmulatorStatsSnapshot;
   resetStats(): void;
@@ -67,6 +74,10 @@ export interface RunningEmulator {
   inboundFax(input: InboundFaxInput): Promise<InboundFaxResult>;
   /** Moves the emulator's clock forward (e.g. past a media URL's expiry). */
   advanceClock(seconds: number): void;
+  /** Suspends, reinstates or closes a subaccount mid-run (closing starts its 30 days). */
+  setAccountStatus(accountSid: string, status: AccountStatus): void;
+  /** An account's status now. */
+  accountStatus(accountSid: string): AccountStatus | undefined;
   close(): Promise<void>;
 }
 
@@ -121,6 +132,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
 
   const accounts = accountsSummary(ctx).map(({ sid, authToken, friendlyName }) => ({ sid, authToken, friendlyName }));
+  const apiKeys = state.accounts.map((a) => ({ accountSid: a.sid, sid: a.apiKeySid, secret: a.apiKeySecret, kind: a.apiKeyKind }));
   let closed = false;
   const render = (fax: Parameters<typeof faxJson>[0]) => faxJson(fax, ctx.apiOrigin, mediaUrlFor(ctx, fax));
   return {
@@ -128,8 +140,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     mediaUrl: ctx.mediaOrigin,
     accounts,
     mainAccount: accounts[0] as EmulatorAccountInfo,
-    apiKeys: state.accounts.map((a) => ({ accountSid: a.sid, sid: a.apiKeySid, secret: a.apiKeySecret })),
-    startupLine: () => JSON.stringify({ url: ctx.apiOrigin, mediaUrl: ctx.mediaOrigin, accounts }),
+    apiKeys,
+    startupLine: () => JSON.stringify({
+      url: ctx.apiOrigin,
+      mediaUrl: ctx.mediaOrigin,
+      accounts: state.accounts.map((a) => ({ sid: a.sid, authToken: a.authToken, friendlyName: a.friendlyName, status: a.status })),
+      apiKeys,
+    }),
     stats: () => ctx.stats.snapshot(state.faxes.counts()),
     resetStats: () => ctx.stats.reset(),
     faxes: (accountSid) => state.faxes.all(accountSid).map(render),
@@ -142,6 +159,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     pruneFax: (faxSid) => pruneFax(ctx, faxSid),
     inboundFax: (input) => deliverInboundFax(ctx, input),
     advanceClock: (seconds) => ctx.clock.advance(seconds * 1000),
+    setAccountStatus: (accountSid, status) => {
+      state.setAccountStatus(accountSid, status, ctx.clock.now());
+    },
+    accountStatus: (accountSid) => state.account(accountSid)?.status,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -6,7 +6,7 @@
  */
 import { readPage, readPageSize, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route.js';
 import type { EmulatorContext } from './emulator-context.js';
-import { NUMBER_UPDATE_FIELDS, type EmulatorAccount, type NumberUpdate } from './emulator-records.js';
+import { ACCOUNT_STATUSES, NUMBER_UPDATE_FIELDS, type EmulatorAccount, type NumberUpdate } from './emulator-records.js';
 import { decodeSidPageToken, encodeSidPageToken } from './page-token.js';
 import { accountJson, phoneNumberJson } from './twilio-json.js';
 import { TwilioApiError, authenticateError, badParameterError, notFoundError } from './twilio-error.js';
@@ -15,7 +15,7 @@ const SID = '([A-Za-z]{2}[0-9a-fA-F]{32})';
 
 function targetAccount(ctx: EmulatorContext, request: ApiRequest, sid: string): EmulatorAccount {
   const account = ctx.state.account(sid);
-  if (!account || !ctx.state.mayActOn(request.actor, account)) throw authenticateError();
+  if (!account || !ctx.state.mayActOn(request.credential, account)) throw authenticateError();
   return account;
 }
 
@@ -105,20 +105,34 @@ export const NUMBERS_API_ROUTES: readonly ApiRoute[] = [
     pattern: /^\/2010-04-01\/Accounts\.json$/,
     name: 'GET /2010-04-01/Accounts.json',
     handle: (ctx, request) => {
+      // A Standard API key may not read the Accounts resource at all (Twilio: 401 / 20003).
+      if (request.credential.credential === 'standard') throw authenticateError();
       const q = request.url.searchParams;
       const name = q.get('FriendlyName');
       const status = q.get('Status');
+      if (status !== null && !(ACCOUNT_STATUSES as readonly string[]).includes(status)) {
+        throw badParameterError(`Status must be one of ${ACCOUNT_STATUSES.join(', ')}, got ${status}`);
+      }
       const items = ctx.state
-        .visibleAccounts(request.actor)
-        .filter((a) => (name === null || a.friendlyName === name) && (status === null || status === 'active'));
-      return page2010(request, 'accounts', items, ['FriendlyName', 'Status'], accountJson);
+        .visibleAccounts(request.credential)
+        .filter((a) => (name === null || a.friendlyName === name) && (status === null || a.status === status));
+      // A key lists accounts without their auth tokens: only the parent's own token reveals them.
+      const withTokens = request.credential.credential === 'auth-token';
+      return page2010(request, 'accounts', items, ['FriendlyName', 'Status'], (a) => accountJson(a, withTokens));
     },
   },
   {
     method: 'GET',
     pattern: new RegExp(`^/2010-04-01/Accounts/${SID}\\.json$`),
     name: 'GET /2010-04-01/Accounts/{Sid}.json',
-    handle: (ctx, request) => ({ status: 200, body: accountJson(targetAccount(ctx, request, request.params[0] as string)) }),
+    handle: (ctx, request) => {
+      // Twilio: a Standard key reaches everything but the Accounts (and Keys) resources.
+      if (request.credential.credential === 'standard') throw authenticateError();
+      return {
+        status: 200,
+        body: accountJson(targetAccount(ctx, request, request.params[0] as string), request.credential.credential === 'auth-token'),
+      };
+    },
   },
   {
     method: 'GET',

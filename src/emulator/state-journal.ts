@@ -5,7 +5,7 @@
  * survives a kill -9. A torn last line (killed mid-write) is ignored on replay.
  */
 import fs from 'node:fs';
-import type { FaxRecord, NumberUpdate } from './emulator-records.js';
+import type { AccountStatus, FaxRecord, NumberUpdate } from './emulator-records.js';
 
 export interface JournalHeader {
   op: 'header';
@@ -20,7 +20,8 @@ export type JournalEntry =
   | { op: 'delete-fax'; sid: string }
   | { op: 'delete-media'; faxSid: string }
   | { op: 'put-fax'; fax: FaxRecord }
-  | { op: 'update-number'; sid: string; update: NumberUpdate };
+  | { op: 'update-number'; sid: string; update: NumberUpdate }
+  | { op: 'account-status'; sid: string; status: AccountStatus; closedMs: number | null };
 
 export class StateJournal {
   private constructor(private readonly fd: number) {}

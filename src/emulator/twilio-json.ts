@@ -55,16 +55,17 @@ export function faxMediaJson(fax: FaxRecord, apiOrigin: string): Record<string, 
   };
 }
 
-export function accountJson(account: EmulatorAccount): Record<string, unknown> {
+/** `withToken` false: an API key asked, and Twilio lists accounts to a key with an empty auth_token. */
+export function accountJson(account: EmulatorAccount, withToken = true): Record<string, unknown> {
   const base = `/2010-04-01/Accounts/${account.sid}`;
   return {
-    auth_token: account.authToken,
+    auth_token: withToken ? account.authToken : '',
     date_created: rfc2822Date(account.createdMs),
     date_updated: rfc2822Date(account.createdMs),
     friendly_name: account.friendlyName,
     owner_account_sid: account.ownerAccountSid,
     sid: account.sid,
-    status: 'active',
+    status: account.status,
     subresource_uris: {
       incoming_phone_numbers: `${base}/IncomingPhoneNumbers.json`,
     },

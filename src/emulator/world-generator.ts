@@ -70,6 +70,9 @@ export function generateWorld(size: WorldSize): GeneratedWorld {
       createdMs: Math.floor((size.nowMs - 3 * 365 * DAY_MS + i * DAY_MS) / 1000) * 1000,
       apiKeySid: rng.sid('SK'),
       apiKeySecret: rng.hex(32),
+      apiKeyKind: 'standard',
+      status: 'active',
+      closedMs: null,
     });
   }
 

@@ -7,9 +7,10 @@
 import { rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { AuthError, describeError, ExitCode, InvariantError, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { createAccountDirectory, type AccountDirectory, type AccountProblem, type RunAccounts } from '../twilio/account-directory.js';
 import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fax.js';
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
@@ -54,6 +55,10 @@ export interface ArchiveDependencies {
   catalog: Catalog;
   store: MediaStore;
   gateway: TwilioGateway;
+  /** Which accounts to act for, with which credentials; default: the gateway's, subaccounts by its Accounts list. */
+  directory?: AccountDirectory;
+  /** The directory's answer for this run, when the caller already asked it (before opening the catalog). */
+  accounts?: RunAccounts;
   observer?: ArchiveObserver;
   now?: () => Date;
   /**
@@ -112,6 +117,15 @@ export interface ArchiveSummary {
   retentionNow: string;
   /** Twilio's clock (its Date header) minus the local clock, ms; null when no header was seen. */
   twilioClockSkewMs: number | null;
+  /**
+   * Accounts whose trouble stayed their own (issue 11 §4): suspended, refused, failing to list, or
+   * with quarantined records. The run finished every other account and exits 1.
+   */
+  accountsFailed: AccountProblem[];
+  /** Records quarantined from a listing (a malformed record, or one of another account). */
+  quarantined: number;
+  /** Accounts with unfinished faxes in the catalog that this run did not reach (counted in `unfinished`). */
+  accountsNotReached: Array<AccountProblem & { unfinished: number }>;
 }
 
 export interface ArchiveResult {
@@ -128,6 +142,7 @@ export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   if (summary.listingIncomplete > 0) return ExitCode.itemsLeft;
   // Not deleted for want of a proof, or an earlier deletion still unsettled: asked for, not done.
   if (summary.deleteProofFailed > 0 || summary.deleteStoreUnavailable > 0 || summary.deletionsUnsettled > 0) return ExitCode.itemsLeft;
+  if (summary.accountsFailed.length > 0 || summary.quarantined > 0) return ExitCode.itemsLeft;
   return ExitCode.ok;
 }
 
@@ -140,22 +155,20 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
   const observer = deps.observer ?? silentObserver;
-  const knownSecrets = deps.knownSecrets ?? [];
   const { catalog } = deps;
 
   const mainSid = deps.gateway.accountSid;
   const mine = (accountSid: string): boolean => !options.shard || inShard(accountSid, mainSid, options.shard);
-  const gateways = new Map<string, TwilioGateway>(mine(mainSid) ? [[mainSid, deps.gateway]] : []);
-  if (options.subaccounts) {
-    for (const sub of await deps.gateway.listSubaccounts()) {
-      if (!mine(sub.sid)) continue;
-      if (sub.status === 'closed') {
-        observer.warning(`subaccount ${sub.sid} is closed; its faxes cannot be listed`);
-        continue;
-      }
-      gateways.set(sub.sid, deps.gateway.forSubaccount(sub));
-    }
-  }
+  // One directory decides which accounts are reached and with which credentials (issue 12 §1).
+  const directory = deps.directory ?? createAccountDirectory({ gateway: deps.gateway, mainAuthToken: null });
+  const run = deps.accounts ?? (await directory.accountsForRun({ subaccounts: options.subaccounts, include: mine }));
+  const gateways = run.gateways;
+  const knownSecrets = [...(deps.knownSecrets ?? []), ...directory.knownSecrets()];
+  for (const warning of run.warnings) observer.warning(warning);
+  for (const closed of run.skipped) observer.warning(`subaccount ${closed.sid} is closed; its faxes cannot be listed`);
+  for (const failed of run.failed) observer.warning(`subaccount ${failed.sid} is not archived: ${failed.reason}`);
+  const notReached = new Map<string, string>(run.skipped.map((p) => [p.sid, p.reason]));
+  for (const failed of run.failed) notReached.set(failed.sid, failed.reason);
 
   const summary: ArchiveSummary = {
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
@@ -163,6 +176,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     deleteProofFailed: 0, deleteStoreUnavailable: 0, deletionsUnsettled: 0,
     unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
     listing: [], listingIncomplete: 0, retentionNow: '', twilioClockSkewMs: null,
+    accountsFailed: [...run.failed], quarantined: 0, accountsNotReached: [],
   };
   const stopRequested = (): boolean => deps.stopSignal?.aborted === true;
   const failures: Array<FaxResult | DeletionResult> = [];
@@ -171,14 +185,25 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     store: deps.store, forceFullVerify: options.forceFullVerify,
   };
 
+  const refused = new Set<string>();
   if (!options.dryRun) {
     await prepareSpool(options.spoolDir);
     observer.phase('reconcile', {});
     for (const accountSid of gateways.keys()) {
-      const settled = await reconcileOpenDeletions(deletionCtx, accountSid);
-      summary.deletionsUnsettled += settled.unsettledSids.length;
-      summary.lost += settled.lostSids.length;
-      for (const sid of settled.lostSids) if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(sid);
+      try {
+        const settled = await reconcileOpenDeletions(deletionCtx, accountSid);
+        summary.deletionsUnsettled += settled.unsettledSids.length;
+        summary.lost += settled.lostSids.length;
+        for (const sid of settled.lostSids) if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(sid);
+      } catch (error) {
+        // One account's trouble stays its own; only the main account's refused credentials end the run.
+        if (error instanceof InvariantError || (accountSid === mainSid && error instanceof AuthError)) throw error;
+        summary.accountsFailed.push({ sid: accountSid, reason: `settling open deletions failed: ${describeError(error, knownSecrets)}` });
+        if (error instanceof AuthError) {
+          refused.add(accountSid);
+          gateways.delete(accountSid);
+        }
+      }
     }
   }
 
@@ -187,7 +212,20 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   const dryRunAtRisk = options.dryRun && options.atRiskDays !== undefined
     ? { days: options.atRiskDays, now: () => deps.retentionNow?.() ?? deps.gateway.clock?.now() ?? now(), found: [] as AtRiskFax[] }
     : undefined;
-  const listing = await listIntoCatalog({ catalog, observer, runId: deps.runId, freshMediaUrls, ...(dryRunAtRisk ? { dryRunAtRisk } : {}) }, gateways, options);
+  const listing = await listIntoCatalog(
+    {
+      catalog, observer, runId: deps.runId, freshMediaUrls, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets,
+      refusedAccounts: refused, ...(dryRunAtRisk ? { dryRunAtRisk } : {}),
+    },
+    gateways,
+    options,
+  );
+  // An account whose credentials were refused (suspended since the list was read) is not worked on.
+  for (const sid of refused) {
+    gateways.delete(sid);
+    notReached.set(sid, 'Twilio refused its credentials (20003)');
+  }
+  summary.quarantined = listing.quarantined;
   summary.listed = listing.listed;
   summary.newFaxes = listing.newFaxes;
   summary.updatedFaxes = listing.updatedFaxes;
@@ -247,7 +285,10 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     } else {
       let budget = options.maxDelete ?? Number.POSITIVE_INFINITY;
       observer.phase('delete', { total: Math.min(budget, countVerified(catalog, gateways.keys())) });
+      // An account in trouble this run (a failed listing, a quarantined record) deletes nothing until a clean run.
+      const troubled = new Set(summary.accountsFailed.map((a) => a.sid));
       for (const accountSid of gateways.keys()) {
+        if (troubled.has(accountSid)) continue;
         const pass = await deleteArchivedFaxes(deletionCtx, { accountSid, budget, dryRun: options.dryRun, concurrency: options.workers });
         summary.deleted += pass.deleted;
         summary.deleteFailed += pass.failed;
@@ -269,6 +310,17 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   if (!options.dryRun) {
     summary.unfinished = countUnfinished(catalog, gateways.keys());
     summary.stopped = stopRequested();
+    // Work nothing in this run will do is still work: counted and named, so the run never exits 0
+    // over it (issue 11 §4: closed since, outside --shard, suspended, without credentials).
+    for (const [accountSid, unfinished] of catalog.unfinishedByAccount()) {
+      if (gateways.has(accountSid)) continue;
+      const reason = notReached.get(accountSid)
+        ?? (options.shard && !mine(accountSid) ? `outside --shard ${options.shard.index}/${options.shard.count}`
+          : options.subaccounts || accountSid === mainSid ? 'not reached by this run' : 'a subaccount: run with --subaccounts');
+      summary.accountsNotReached.push({ sid: accountSid, reason, unfinished });
+      summary.unfinished += unfinished;
+      observer.warning(`${unfinished} unfinished fax(es) of account ${accountSid} not reached by this run: ${reason}`);
+    }
     await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
   }
   summary.durationMs = Date.now() - started;

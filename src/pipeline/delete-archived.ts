@@ -153,6 +153,10 @@ export async function deleteArchivedFaxes(ctx: DeletionContext, options: Deletio
 
 async function deleteOne(row: FaxRow, gateway: TwilioGateway, ctx: DeletionContext, dryRun: boolean): Promise<DeletionResult> {
   const base = { sid: row.sid, accountSid: row.accountSid };
+  // Never deleted with another account's credentials (issue 11 §4).
+  if (row.accountSid !== gateway.accountSid) {
+    return { ...base, outcome: 'failed', error: `refused: fax of account ${row.accountSid} offered for deletion with account ${gateway.accountSid}'s credentials` };
+  }
   if (dryRun) return { ...base, outcome: 'would-delete' };
   if (ctx.runId === null) return { ...base, outcome: 'failed', error: 'no run is recorded in the catalog: nothing is deleted without one' };
   // Off the Twilio limiter: the store is asked while other workers wait for their DELETE's token.
@@ -166,6 +170,16 @@ async function deleteOne(row: FaxRow, gateway: TwilioGateway, ctx: DeletionConte
   });
   try {
     const receipt = await gateway.deleteFax(row.sid);
+    if (receipt.httpStatus === 404) {
+      // A 404 is "already gone" only when the fax's own account cannot fetch it either: a 404 from
+      // a proxy, a wrong route or another account's view must not close the books on a fax.
+      const still = await gateway.fetchFax(row.sid);
+      if (still !== null) {
+        ctx.catalog.cancelDeletionIntent(row.sid);
+        ctx.catalog.appendEvent('deletion-contradicted', { note: 'DELETE answered 404 but a fetch with its own account found the fax' }, row.sid);
+        return { ...base, outcome: 'failed', error: 'DELETE answered 404 but the fax is still there; retried by the next run' };
+      }
+    }
     ctx.catalog.recordDeletionReceipt(row.sid, {
       httpStatus: receipt.httpStatus,
       requestId: receipt.requestId,

@@ -4,7 +4,8 @@
  * Shared by `archive`/`sync` and by `serve --sync-every`, whose worker archives what it records.
  */
 import type { Catalog } from '../catalog/catalog.js';
-import type { TwilioGateway } from '../twilio/twilio-gateway.js';
+import { AuthError, describeError, InvariantError } from '../errors.js';
+import type { TwilioFax, TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
 import { sanitizeFaxJson } from './fax-metadata.js';
 import { accountCoverage, planOwnSweep, rangeAfterFor, SWEEP_START_MARGIN_MS, type AccountCoverage, type SweepRange } from './listing-sweeps.js';
@@ -28,6 +29,15 @@ export interface ListingContext {
    * pruning: the listing collects them here (by Twilio's clock), and the dry run counts them as a real run would.
    */
   dryRunAtRisk?: { days: number; now: () => Date; found: Array<{ sid: string; accountSid: string; dateCreated: string | null }> };
+  /**
+   * When given, one account's trouble stays its own (issue 11 §4): an account that fails to list
+   * is added here and the others are listed; only the main account's refused credentials throw.
+   */
+  accountsFailed?: Array<{ sid: string; reason: string }>;
+  mainAccountSid?: string;
+  knownSecrets?: readonly string[];
+  /** Filled with the accounts whose credentials Twilio refused (suspended since, revoked): not archived this run. */
+  refusedAccounts?: Set<string>;
 }
 
 export interface ListingCounts {
@@ -36,6 +46,8 @@ export interface ListingCounts {
   updatedFaxes: number;
   /** Per account, after the listing: how far its listing is proven complete (the listing ledger). */
   coverage: AccountCoverage[];
+  /** Records kept out of the catalog: malformed, or of another account than the one listed. */
+  quarantined: number;
 }
 
 /**
@@ -53,28 +65,52 @@ export async function listIntoCatalog(
   options: ListingBounds,
 ): Promise<ListingCounts> {
   const { catalog, observer } = ctx;
-  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0, coverage: [] };
+  const counts: ListingCounts = { listed: 0, newFaxes: 0, updatedFaxes: 0, coverage: [], quarantined: 0 };
   for (const [accountSid, gateway] of gateways) {
     observer.phase('list', { account: accountSid });
-    const twilioNow = (): Date => gateway.clock?.now() ?? new Date();
-    if (options.incrementalLookbackMs !== undefined && options.fullListingEveryMs !== undefined) await learnTwilioClock(gateway);
     const floor = rangeAfterFor(options.since);
-    const before = catalog.listListingSweeps(accountSid);
-    const unfinished = before.filter((sweep) => sweep.completedAt === null);
-    // A dry run records nothing, so a resume would not move its watermark: it lists the whole range
-    // once instead (each fax counted once).
-    const dryRunWhole = options.dryRun === true && unfinished.length > 0;
-    const first = planOwnSweep(before, dryRunWhole ? { since: options.since, until: options.until } : options, twilioNow());
-    // A sweep this run lists anyway (an archive's full listing, a due full re-listing) completes the
-    // unfinished ones its range holds; every other unfinished sweep is resumed from where it stopped.
-    const absorbed = first.fixed ? unfinished.filter((sweep) => rangeHolds(first.range, sweep)) : [];
-    for (const sweep of unfinished) {
-      if (absorbed.includes(sweep) || dryRunWhole) continue;
-      await runSweep(ctx, counts, accountSid, gateway, { resume: sweep, range: sweep }, options);
+    const guard: AccountGuard = { quarantined: 0, quarantine: () => {} };
+    guard.quarantine = (problem, record) => {
+      guard.quarantined++;
+      counts.quarantined++;
+      observer.warning(`quarantined a record listed for account ${accountSid}: ${problem}`);
+      if (options.dryRun) return;
+      ctx.catalog.appendEvent('record-quarantined', {
+        listedFor: accountSid,
+        problem,
+        faxSid: typeof record.sid === 'string' ? record.sid.slice(0, 40) : null,
+        accountSid: typeof record.account_sid === 'string' ? record.account_sid.slice(0, 40) : null,
+      });
+    };
+    try {
+      const twilioNow = (): Date => gateway.clock?.now() ?? new Date();
+      if (options.incrementalLookbackMs !== undefined && options.fullListingEveryMs !== undefined) await learnTwilioClock(gateway);
+      const before = catalog.listListingSweeps(accountSid);
+      const unfinished = before.filter((sweep) => sweep.completedAt === null);
+      // A dry run records nothing, so a resume would not move its watermark: it lists the whole range
+      // once instead (each fax counted once).
+      const dryRunWhole = options.dryRun === true && unfinished.length > 0;
+      const first = planOwnSweep(before, dryRunWhole ? { since: options.since, until: options.until } : options, twilioNow());
+      // A sweep this run lists anyway (an archive's full listing, a due full re-listing) completes the
+      // unfinished ones its range holds; every other unfinished sweep is resumed from where it stopped.
+      const absorbed = first.fixed ? unfinished.filter((sweep) => rangeHolds(first.range, sweep)) : [];
+      for (const sweep of unfinished) {
+        if (absorbed.includes(sweep) || dryRunWhole) continue;
+        await runSweep(ctx, counts, accountSid, gateway, guard, { resume: sweep, range: sweep }, options);
+      }
+      // A range from the watermark is planned again: the resumed sweeps may have moved it.
+      const own = first.fixed ? first : planOwnSweep(catalog.listListingSweeps(accountSid), options, twilioNow());
+      await runSweep(ctx, counts, accountSid, gateway, guard, { range: own.range, full: own.full, absorbs: absorbed.map((s) => s.id) }, options);
+      if (guard.quarantined > 0) ctx.accountsFailed?.push({ sid: accountSid, reason: `${guard.quarantined} record(s) quarantined from its listing` });
+    } catch (error) {
+      // A refused invariant (credentials about to leave for a foreign host) is never one account's trouble.
+      if (!ctx.accountsFailed || error instanceof InvariantError || (accountSid === ctx.mainAccountSid && error instanceof AuthError)) throw error;
+      if (error instanceof AuthError) ctx.refusedAccounts?.add(accountSid);
+      const reason = `listing failed: ${describeError(error, ctx.knownSecrets)}`;
+      ctx.accountsFailed.push({ sid: accountSid, reason });
+      observer.warning(`account ${accountSid}: ${reason}; the other accounts go on`);
     }
-    // A range from the watermark is planned again: the resumed sweeps may have moved it.
-    const own = first.fixed ? first : planOwnSweep(catalog.listListingSweeps(accountSid), options, twilioNow());
-    await runSweep(ctx, counts, accountSid, gateway, { range: own.range, full: own.full, absorbs: absorbed.map((s) => s.id) }, options);
+    // Also after a failure: its unfinished sweep says how far the account is listed completely.
     counts.coverage.push(accountCoverage(accountSid, catalog.listListingSweeps(accountSid), floor));
   }
   return counts;
@@ -92,6 +128,12 @@ async function learnTwilioClock(gateway: TwilioGateway): Promise<void> {
   }
 }
 
+/** One account's quarantine of records that do not belong in its listing (issue 11 §4). */
+interface AccountGuard {
+  quarantined: number;
+  quarantine: (problem: string, record: { sid?: unknown; account_sid?: unknown }) => void;
+}
+
 interface SweepRun {
   range: SweepRange;
   /** An unfinished sweep of an earlier run, continued from its low-water mark. */
@@ -106,6 +148,7 @@ async function runSweep(
   counts: ListingCounts,
   accountSid: string,
   gateway: TwilioGateway,
+  guard: AccountGuard,
   run: SweepRun,
   options: ListingBounds,
 ): Promise<void> {
@@ -134,10 +177,17 @@ async function runSweep(
     pageSize: options.pageSize ?? 1000,
     ...(run.range.rangeAfter ? { createdAfter: new Date(run.range.rangeAfter) } : {}),
     ...(upper ? { createdOnOrBefore: new Date(upper) } : {}),
+    onMalformedRecord: (problem: string, record: unknown) => guard.quarantine(problem, (record ?? {}) as Record<string, unknown>),
   };
   let low = run.resume?.coveredDownTo ? Date.parse(run.resume.coveredDownTo) : null;
   let newestFirst = true;
-  for await (const page of gateway.listFaxPages(query)) {
+  for await (const listedPage of gateway.listFaxPages(query)) {
+    // A record of another account is never stored under this one's prefix, nor deleted with its credentials.
+    const page: TwilioFax[] = [];
+    for (const fax of listedPage) {
+      if (fax.account_sid === accountSid) page.push(fax);
+      else guard.quarantine(`fax ${fax.sid} belongs to account ${fax.account_sid}`, fax);
+    }
     counts.listed += page.length;
     observer.listed(page.length);
     for (const fax of page) {

@@ -54,21 +54,55 @@ interface PageLike<T> {
 
 const PAGE_SIZE = 1000;
 
+/**
+ * With the main account's auth token, one client reaches every subaccount's numbers through
+ * `/Accounts/{sub}/...`. With an API key it does not (Twilio: 401 / 20003), so the subaccounts come
+ * from the account directory and each is spoken to with its own credentials.
+ */
+export interface SubaccountAccess {
+  /** The subaccounts to plan (not closed), sorted by sid; throws AuthError naming any without credentials. */
+  listSubaccounts(): Promise<AccountSummary[]>;
+  /** A client acting with that subaccount's own credentials. */
+  clientFor(accountSid: string): Promise<TwilioRestClient>;
+}
+
 export class HelperLibraryNumberDirectory implements NumberDirectory {
   readonly accountSid: string;
+  private readonly clients = new Map<string, Promise<TwilioRestClient>>();
 
   constructor(
     private readonly client: TwilioRestClient,
     private readonly gate: CallGate,
     accountSid: string,
+    private readonly subaccountAccess?: SubaccountAccess,
   ) {
     this.accountSid = assertSid(accountSid, 'AC', 'account sid');
   }
 
+  /** The client for an account: the main one, or the subaccount's own when access says so. */
+  private async clientOf(accountSid: string): Promise<TwilioRestClient> {
+    if (accountSid === this.accountSid || !this.subaccountAccess) return this.client;
+    let client = this.clients.get(accountSid);
+    if (!client) {
+      client = this.subaccountAccess.clientFor(accountSid);
+      this.clients.set(accountSid, client);
+    }
+    return client;
+  }
+
   async listAccounts(includeSubaccounts: boolean): Promise<AccountSummary[]> {
-    const main = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
-    const accounts: AccountSummary[] = [{ sid: main.sid, friendlyName: main.friendlyName ?? null, status: main.status ?? null }];
+    let accounts: AccountSummary[];
+    try {
+      const main = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
+      accounts = [{ sid: main.sid, friendlyName: main.friendlyName ?? null, status: main.status ?? null }];
+    } catch (error) {
+      // A Standard API key may not read the Account resource, even its own: the main account is still
+      // planned (its numbers are readable), named by sid only. Refused credentials fail at its numbers.
+      if (!(error instanceof AuthError) || !this.subaccountAccess) throw error;
+      accounts = [{ sid: this.accountSid, friendlyName: null, status: null }];
+    }
     if (!includeSubaccounts) return accounts;
+    if (this.subaccountAccess) return [...accounts, ...(await this.subaccountAccess.listSubaccounts())];
     const all = await this.allPages(() => this.client.api.v2010.accounts.page({ pageSize: PAGE_SIZE }));
     for (const account of all) {
       if (account.sid === this.accountSid || account.ownerAccountSid !== this.accountSid) continue;
@@ -81,19 +115,19 @@ export class HelperLibraryNumberDirectory implements NumberDirectory {
 
   async listNumbers(accountSid: string): Promise<IncomingNumber[]> {
     assertSid(accountSid, 'AC', 'account sid');
-    const resource = this.client.api.v2010.accounts(accountSid).incomingPhoneNumbers;
+    const resource = (await this.clientOf(accountSid)).api.v2010.accounts(accountSid).incomingPhoneNumbers;
     const instances = await this.allPages(() => resource.page({ pageSize: PAGE_SIZE }));
     return instances.map((instance) => toIncomingNumber(instance as NumberInstanceFields));
   }
 
   async fetchNumber(accountSid: string, sid: string): Promise<IncomingNumber> {
-    const context = this.numberContext(accountSid, sid);
+    const context = await this.numberContext(accountSid, sid);
     const instance = await this.call(() => context.fetch());
     return toIncomingNumber(instance as NumberInstanceFields);
   }
 
   async updateNumber(accountSid: string, sid: string, update: VoiceUpdate): Promise<IncomingNumber> {
-    const context = this.numberContext(accountSid, sid);
+    const context = await this.numberContext(accountSid, sid);
     const params: Record<string, string> = {};
     if (update.voiceReceiveMode !== undefined) params.voiceReceiveMode = update.voiceReceiveMode;
     if (update.voiceUrl !== undefined) params.voiceUrl = update.voiceUrl;
@@ -103,10 +137,10 @@ export class HelperLibraryNumberDirectory implements NumberDirectory {
     return toIncomingNumber(instance as NumberInstanceFields);
   }
 
-  private numberContext(accountSid: string, sid: string) {
+  private async numberContext(accountSid: string, sid: string) {
     assertSid(accountSid, 'AC', 'account sid');
     assertSid(sid, 'PN', 'phone number sid');
-    return this.client.api.v2010.accounts(accountSid).incomingPhoneNumbers(sid);
+    return (await this.clientOf(accountSid)).api.v2010.accounts(accountSid).incomingPhoneNumbers(sid);
   }
 
   private call<T>(request: () => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@
  * ExternalServiceError naming the host; a malformed body -> retried (it may be a cut-short
  * response), then a non-retryable ExternalServiceError saying what was wrong.
  */
-import { AuthError, ExternalServiceError, InvariantError, UsageError, redactSecrets } from '../errors.js';
+import { AuthError, ExternalServiceError, InvariantError, UsageError, redactSecrets, rememberSecret } from '../errors.js';
 import { createConcurrencyCap, type ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { createRequestLimiter, type AttemptResult, type AttemptVerdict, type RequestLimiter } from '../limits/request-limiter.js';
 import { defaultRetryPolicy, retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
@@ -129,8 +129,11 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
         // Only the first request carries our filters: next_page_url already echoes them.
         params: visited.size === 1 ? params : undefined,
         label: 'GET /v1/Faxes',
-        read: (response) => (response.statusCode === 200 ? readFaxPage(response.body) : { error: this.unexpected(response, 'GET /v1/Faxes') }),
+        read: (response) => (response.statusCode === 200
+          ? readFaxPage(response.body, { skipBadRecords: query.onMalformedRecord !== undefined })
+          : { error: this.unexpected(response, 'GET /v1/Faxes') }),
       });
+      for (const rejected of page.rejected) query.onMalformedRecord?.(rejected.problem, rejected.record);
       if (page.faxes.length > 0) yield page.faxes;
       uri = page.next;
     }
@@ -208,11 +211,12 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
 
   forSubaccount(account: SubaccountInfo): TwilioGateway {
     if (!isSid(account.sid, 'AC')) throw new InvariantError('refused to act for a subaccount whose sid is not AC followed by 32 hex digits');
-    if (!account.authToken) {
-      throw new AuthError(`Twilio returned no auth token for subaccount ${account.sid}; archive it with its own credentials`);
+    const own = account.credentials ?? (account.authToken ? { username: account.sid, password: account.authToken } : null);
+    if (!own) {
+      throw new AuthError(`Twilio returned no auth token for subaccount ${account.sid}; give its own credentials (--credentials FILE)`);
     }
     return new HelperLibraryTwilioGateway(
-      { ...this.options, credentials: { accountSid: account.sid, username: account.sid, password: account.authToken } },
+      { ...this.options, credentials: { accountSid: account.sid, username: own.username, password: own.password } },
       { mediaAgents: this.mediaAgents },
     );
   }
@@ -327,6 +331,8 @@ export function createTwilioGateway(options: CreateTwilioGatewayOptions): Helper
 interface FaxPage {
   faxes: TwilioFax[];
   next: string | null;
+  /** Records left out (only with `skipBadRecords`). */
+  rejected: Array<{ problem: string; record: unknown }>;
 }
 
 interface AccountPage {
@@ -348,7 +354,7 @@ export function faxProblem(value: unknown): string | null {
 }
 
 /** Reads a Fax API list page: `payload[meta.key]` and `meta.next_page_url`. Exported for tests. */
-export function readFaxPage(body: unknown): { value: FaxPage } | { malformed: string } {
+export function readFaxPage(body: unknown, options: { skipBadRecords?: boolean } = {}): { value: FaxPage } | { malformed: string } {
   if (!isRecord(body)) return { malformed: 'the page is not a JSON object' };
   const meta = body.meta;
   if (!isRecord(meta)) return { malformed: 'the page has no meta object' };
@@ -356,13 +362,17 @@ export function readFaxPage(body: unknown): { value: FaxPage } | { malformed: st
   if (typeof key !== 'string' || key === '') return { malformed: 'the page meta has no key' };
   const list = body[key];
   if (!Array.isArray(list)) return { malformed: `the page has no "${key}" list` };
+  const faxes: TwilioFax[] = [];
+  const rejected: FaxPage['rejected'] = [];
   for (const item of list) {
     const problem = faxProblem(item);
-    if (problem) return { malformed: problem };
+    if (problem && !options.skipBadRecords) return { malformed: problem };
+    if (problem) rejected.push({ problem, record: item });
+    else faxes.push(item as TwilioFax);
   }
   const next = meta.next_page_url;
   if (next != null && typeof next !== 'string') return { malformed: 'meta.next_page_url is not a string' };
-  return { value: { faxes: list as TwilioFax[], next: next ? next : null } };
+  return { value: { faxes, next: next ? next : null, rejected } };
 }
 
 /** Reads a 2010 API Accounts page; relative `next_page_uri` is made absolute against api.twilio.com. */
@@ -373,6 +383,8 @@ export function readAccountPage(body: unknown): { value: AccountPage } | { malfo
   const accounts: SubaccountInfo[] = [];
   for (const item of list) {
     if (!isRecord(item) || !isSid(item.sid, 'AC')) return { malformed: 'an account has an invalid sid' };
+    // Learnt here, scrubbed everywhere from now on (an API error may echo it).
+    if (typeof item.auth_token === 'string') rememberSecret(item.auth_token, item.sid);
     accounts.push({
       sid: item.sid,
       friendlyName: typeof item.friendly_name === 'string' ? item.friendly_name : '',

@@ -41,6 +41,11 @@ export interface FaxListQuery {
   createdOnOrBefore?: Date;
   /** 1..1000; default 1000 (fewest requests). */
   pageSize?: number;
+  /**
+   * Told of each record in a page that cannot be trusted (a bad sid): it is left out of the page
+   * and the listing goes on. Without it, such a page is malformed (retried, then an error).
+   */
+  onMalformedRecord?: (problem: string, record: unknown) => void;
 }
 
 /** Proof of a DELETE: kept in the catalog as evidence for auditors. */
@@ -56,8 +61,13 @@ export interface SubaccountInfo {
   sid: string;
   friendlyName: string;
   status: string;
-  /** The subaccount's own auth token (from the parent's Accounts list). A secret: never log it. */
+  /**
+   * The subaccount's own auth token (from the parent's Accounts list; empty when an API key
+   * listed it, as Twilio never shows a key the tokens). A secret: never log it.
+   */
   authToken: string;
+  /** Credentials to act for it when the token is not known: an API key of that subaccount (or its token). */
+  credentials?: { username: string; password: string };
 }
 
 export interface MediaDownload {

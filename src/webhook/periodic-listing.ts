@@ -54,14 +54,17 @@ export function startPeriodicListing(options: PeriodicListingOptions): PeriodicL
   const listOnce = async (): Promise<void> => {
     try {
       const accounts = await options.accounts();
+      // One account's trouble (suspended since, a 5xx storm) does not keep the others unlisted.
+      const accountsFailed: Array<{ sid: string; reason: string }> = [];
       const counts = await listIntoCatalog(
-        { catalog: options.catalog, observer: silentObserver, runId: options.runId },
+        { catalog: options.catalog, observer: silentObserver, runId: options.runId, accountsFailed, knownSecrets: options.knownSecrets() },
         accounts,
         { incrementalLookbackMs: options.lookbackMs, ...(options.fullListingEveryMs ? { fullListingEveryMs: options.fullListingEveryMs } : {}) },
       );
       status.lastListingAt = new Date().toISOString();
       status.lastListing = counts;
-      status.lastError = null;
+      status.lastError = accountsFailed.length > 0 ? accountsFailed.map((a) => `${a.sid}: ${a.reason}`).join('; ') : null;
+      for (const failed of accountsFailed) options.log.write('warn', 'listing-failed', { accountSid: failed.sid, error: failed.reason });
       const { coverage, ...figures } = counts;
       options.log.write('info', 'listing-done', {
         accounts: accounts.size,

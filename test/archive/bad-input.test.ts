@@ -15,7 +15,7 @@ import { acquireCatalogLock } from '../../src/catalog/catalog-lock.js';
 import { freePort } from '../../src/free-port.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { readCatalog, runCli, startRewritingProxy, stderrLines, type CliRun } from './archive-cli.js';
+import { readCatalog, runCli, startRewritingProxy, stderrLines, summaryOf, type CliRun } from './archive-cli.js';
 
 const FAXES = 12;
 const BUCKET = 'bad-input';
@@ -187,9 +187,14 @@ describe('archive refuses bad input with its exit code, one clear line, and no d
   it('a malformed API page (cut-short JSON): a clear error after retries, no deletion', async () => {
     const spoiler = await startPageSpoiler('malformed-json');
     try {
-      const run = await archive(['--twilio-url', spoiler.url]);
+      const run = await archive(['--twilio-url', spoiler.url, '--json']);
       expect(spoiler.spoiled()).toBeGreaterThan(1); // retried: a cut-short page may be a network hiccup
-      expectRefused(run, 1, /malformed response to GET \/v1\/Faxes/);
+      // Issue 11 §4: each account's failed listing is its own trouble: named, exit 1, nothing deleted.
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/listing failed: Twilio sent a malformed response to GET \/v1\/Faxes/);
+      const failed = (summaryOf(run)?.accountsFailed ?? []) as Array<{ sid: string; reason: string }>;
+      expect(failed.map((a) => a.sid).sort()).toEqual(emu.emulator.accounts.map((a) => a.sid).sort());
+      expectNothingDeleted();
     } finally {
       await spoiler.close();
     }

@@ -6,15 +6,15 @@
  * secret: every account's auth token, every API key secret, and every pre-signed media URL signature
  * the CLI was actually handed (recorded by the proxy the CLI talks to).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { listBucket, readObject, runCli, startRewritingProxy, type CliRun, type RewritingProxy } from './archive-cli.js';
+import { listBucket, readObject, runCli, startRewritingProxy, summaryOf, type CliRun, type RewritingProxy } from './archive-cli.js';
 
 const BUCKET = 'no-secrets';
 const FAKE_SUB_TOKEN = 'badc0ffee0ddf00dbadc0ffee0ddf00d';
@@ -127,18 +127,37 @@ describe('no secret reaches output, catalog, CSV, sidecars, keys or metadata', (
     const first = await archive('auth token, faults', proxy.url, catalog, 'main', mainEnv);
     expect([0, 1], first.stderr).toContain(first.code);
 
-    // A subaccount whose token Twilio refuses (the accounts list hands out a wrong one): exit 2.
-    emu.emulator.createFax({ accountSid: emu.emulator.accounts[2]!.sid });
+    // A subaccount whose token Twilio refuses (the accounts list hands out a wrong one): its trouble
+    // stays its own (issue 11 §4): the others are archived, it is named in accountsFailed, exit 1.
+    const refusedSub = emu.emulator.accounts[2]!.sid;
+    emu.emulator.createFax({ accountSid: refusedSub });
     swapSubaccountToken = true;
     const refused = await archive('refused subaccount token', proxy.url, catalog, 'main', mainEnv);
     swapSubaccountToken = false;
-    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(/Twilio refused/);
+    expect((summaryOf(refused)?.accountsFailed as Array<{ sid: string }>).map((a) => a.sid)).toContain(refusedSub);
 
-    // An API key instead of the auth token, rerun until the faults are through.
+    // An API key instead of the auth token. On Twilio a key never reaches a subaccount (issue 12 §1),
+    // and a Standard key cannot even list them: without each subaccount's own credentials, exit 2.
     const keyEnv = { TWILIO_ACCOUNT_SID: emu.accountSid, TWILIO_API_KEY: emu.apiKeySid, TWILIO_API_SECRET: emu.apiKeySecret };
-    let last = await archive('API key, faults', proxy.url, catalog, 'main', keyEnv);
-    for (let i = 0; i < 5 && last.code !== 0; i++) last = await archive(`API key, faults, rerun ${i + 1}`, proxy.url, catalog, 'main', keyEnv);
+    const noCredentials = await archive('API key, no credentials file', proxy.url, catalog, 'main', keyEnv);
+    expect(noCredentials.code, noCredentials.stderr).toBe(2);
+    expect(noCredentials.stderr).toMatch(/--credentials FILE or FAX_SUNSET_CREDENTIALS/);
+    // Each subaccount's own API key in a credentials file: refused while others may read it, used at 0600.
+    // Outside `dir`: the grep below is over what the runs wrote, and this file is the operator's own.
+    const credentialsDir = mkdtempSync(join(tmpdir(), 'fax-sunset-credentials-'));
+    onTestFinished(() => rmSync(credentialsDir, { recursive: true, force: true }));
+    const credentialsFile = join(credentialsDir, 'subaccounts.credentials');
+    writeFileSync(credentialsFile, emu.emulator.apiKeys.slice(1).map((k) => `${k.accountSid} ${k.sid}:${k.secret}`).join('\n') + '\n', { mode: 0o644 });
+    chmodSync(credentialsFile, 0o644);
+    const fileEnv = { ...keyEnv, FAX_SUNSET_CREDENTIALS: credentialsFile };
+    const exposed = await archive('API key, credentials file readable by others', proxy.url, catalog, 'main', fileEnv);
+    expect(exposed.code, exposed.stderr).toBe(2);
+    expect(exposed.stderr).toMatch(/readable by others \(mode 0644\).*chmod 600/);
+    chmodSync(credentialsFile, 0o600);
+    let last = await archive('API key + credentials file, faults', proxy.url, catalog, 'main', fileEnv);
+    for (let i = 0; i < 5 && last.code !== 0; i++) last = await archive(`API key + credentials file, faults, rerun ${i + 1}`, proxy.url, catalog, 'main', fileEnv);
     expect(last.code, last.stderr).toBe(0);
     expect(emu.emulator.faxes()).toEqual([]);
 

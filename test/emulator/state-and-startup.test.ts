@@ -225,17 +225,18 @@ async function stop(child: ChildProcess): Promise<number | null> {
 const basic = (sid: string, token: string) => 'Basic ' + Buffer.from(`${sid}:${token}`).toString('base64');
 
 describe('fax-sunset emulator (CLI)', () => {
-  it('prints one JSON line {url, mediaUrl, accounts} with the main account first, serves it, and stops on SIGTERM', async () => {
+  it('prints one JSON line {url, mediaUrl, accounts, apiKeys} with the main account first, serves it, and stops on SIGTERM', async () => {
     const { child, line } = await spawnEmulator(['--port', '0', '--faxes', '5']);
     try {
       const startup = JSON.parse(line) as StartupLine;
-      expect(Object.keys(startup).sort()).toEqual(['accounts', 'mediaUrl', 'url']);
+      expect(Object.keys(startup).sort()).toEqual(['accounts', 'apiKeys', 'mediaUrl', 'url']);
       expect(startup.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(startup.mediaUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(startup.mediaUrl).not.toBe(startup.url);
       expect(startup.accounts).toHaveLength(3); // default: the main account and 2 subaccounts
       for (const a of startup.accounts) {
-        expect(Object.keys(a).sort()).toEqual(['authToken', 'friendlyName', 'sid']);
+        expect(Object.keys(a).sort()).toEqual(['authToken', 'friendlyName', 'sid', 'status']);
+        expect(a).toMatchObject({ status: 'active' });
         expect(a.sid).toMatch(/^AC[0-9a-f]{32}$/);
         expect(a.authToken).toMatch(/^[0-9a-f]{32}$/);
       }

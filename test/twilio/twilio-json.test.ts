@@ -9,9 +9,9 @@ describe('readFaxPage', () => {
   it('reads payload[meta.key] and next_page_url verbatim', () => {
     const next = 'https://fax.twilio.com/v1/Faxes?PageSize=2&PageToken=PTabc';
     const read = readFaxPage({ faxes: [fax], meta: { key: 'faxes', next_page_url: next, page: 0 } });
-    expect(read).toEqual({ value: { faxes: [fax], next } });
+    expect(read).toEqual({ value: { faxes: [fax], next, rejected: [] } });
     const other = readFaxPage({ items: [fax], meta: { key: 'items', next_page_url: null } });
-    expect(other).toEqual({ value: { faxes: [fax], next: null } });
+    expect(other).toEqual({ value: { faxes: [fax], next: null, rejected: [] } });
   });
   it('calls a page malformed when it is not the envelope', () => {
     expect(readFaxPage('<html>')).toEqual({ malformed: 'the page is not a JSON object' });
@@ -19,6 +19,12 @@ describe('readFaxPage', () => {
     expect(readFaxPage({ faxes: [], meta: {} })).toEqual({ malformed: 'the page meta has no key' });
     expect(readFaxPage({ meta: { key: 'faxes' } })).toEqual({ malformed: 'the page has no "faxes" list' });
     expect(readFaxPage({ faxes: [], meta: { key: 'faxes', next_page_url: 7 } })).toEqual({ malformed: 'meta.next_page_url is not a string' });
+  });
+  it('with skipBadRecords, keeps the good records of a page and hands back the bad one (issue 11: quarantined, not the whole page)', () => {
+    const badRecord = { ...fax, sid: 'FX../../etc' };
+    const read = readFaxPage({ faxes: [fax, badRecord], meta: { key: 'faxes', next_page_url: null } }, { skipBadRecords: true });
+    expect('value' in read && read.value.faxes).toEqual([fax]);
+    expect('value' in read && read.value.rejected.map((r) => r.problem)).toEqual([expect.stringMatching(/invalid sid/)]);
   });
   it('refuses a page with a fax whose sid could not safely become a URL or key', () => {
     const bad = readFaxPage({ faxes: [{ ...fax, sid: 'FX../../etc' }], meta: { key: 'faxes', next_page_url: null } });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   AuthError, ConfigurationError, describeError, ExitCode, exitCodeFor, ExternalServiceError,
-  LockError, redactSecrets, UsageError,
+  LockError, redactSecrets, rememberSecret, UsageError,
 } from '../../src/errors.js';
 
 describe('exit codes', () => {
@@ -27,6 +27,21 @@ describe('redactSecrets', () => {
     expect(out).not.toContain('QUMxOnNlY3JldHNlY3JldA==');
     expect(out).not.toContain('abcdef123456');
     expect(out).toContain('X-Amz-Expires=7200');
+  });
+
+  it('issue 13: a known or remembered secret goes in any case and in its base64 forms, with or without Basic', () => {
+    const sid = 'AC' + '1'.repeat(32);
+    const token = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+    const pair = Buffer.from(`${sid}:${token}`).toString('base64');
+    const echoed = `a ${pair} b basic ${pair} c BASIC ${pair} d ${token.toUpperCase()} e ${pair.replace(/=+$/, '')} f ${Buffer.from(token).toString('base64url')}`;
+    const unknown = redactSecrets(echoed);
+    expect(unknown).toContain(token.toUpperCase()); // not known yet: only the Basic-prefixed values go
+    expect(unknown).not.toMatch(/basic QUM/i);
+    rememberSecret(token, sid);
+    const out = redactSecrets(echoed);
+    expect(out).toBe('a [redacted] b basic [redacted] c BASIC [redacted] d [redacted] e [redacted] f [redacted]');
+    // Short values are never redacted by value (they would blank out ordinary words).
+    expect(redactSecrets('the cat sat', ['cat'])).toBe('the cat sat');
   });
 
   it('describeError keeps one line', () => {
