@@ -30,6 +30,7 @@ const STATE_COLORS: Record<FaxState, string> = {
   listed: '#cbd5e1',
   failed: '#dc2626',
   lost: '#7f1d1d',
+  'needs-review': '#9333ea',
 };
 
 const STATUS_COLORS: Record<string, string> = {

@@ -170,7 +170,7 @@ describe('reading in pages', () => {
     listMany(9);
     driveTo(catalog, 10, 'verified');
     const counts = catalog.countByState();
-    expect(counts).toEqual({ listed: 9, fetched: 0, stored: 0, verified: 1, 'metadata-only': 0, deleted: 0, failed: 0, lost: 0 });
+    expect(counts).toEqual({ listed: 9, fetched: 0, stored: 0, verified: 1, 'metadata-only': 0, deleted: 0, failed: 0, lost: 0, 'needs-review': 0 });
     expect(catalog.countByState(OTHER_ACCOUNT).listed).toBe(3);
     expect(catalog.watermark(ACCOUNT)).toBe(twilioFax(10).date_created);
     expect(catalog.watermark(OTHER_ACCOUNT)).toBe(twilioFax(9).date_created);
