@@ -35,6 +35,27 @@ export function fileExtensionFor(kind: MediaKind): 'pdf' | 'tiff' {
   return kind;
 }
 
+/** How far from the end a PDF's last `%%EOF` may be (writers add a newline or some padding). */
+const PDF_EOF_WINDOW = 1024;
+
+/**
+ * Whether the file holds up as a whole `kind` beyond its magic bytes: a PDF has `%%EOF` within its
+ * last KB; a TIFF's IFD chain could be walked (`pages` is that walk's count: null means it broke).
+ */
+export async function mediaStructureOk(filePath: string, kind: MediaKind, pages: number | null): Promise<boolean> {
+  if (kind === 'tiff') return pages !== null;
+  const file = await open(filePath, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const length = Math.min(size, PDF_EOF_WINDOW);
+    const tail = Buffer.alloc(length);
+    await file.read(tail, 0, length, size - length);
+    return tail.includes('%%EOF', 0, 'latin1');
+  } finally {
+    await file.close();
+  }
+}
+
 /** Page count of the file at `filePath` read as `kind`; null when it cannot tell (broken, truncated, unusual). */
 export async function countPages(filePath: string, kind: MediaKind): Promise<number | null> {
   const file = await open(filePath, 'r');
