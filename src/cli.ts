@@ -17,6 +17,7 @@ import { emulatorCommand } from './commands/emulator-command.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
+import { resolveCommand } from './commands/resolve-command.js';
 import { serveCommand } from './commands/serve-command.js';
 
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
+  program.addCommand(resolveCommand());
   throwParseErrors(program);
   return program;
 }

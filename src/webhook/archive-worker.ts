@@ -245,6 +245,8 @@ export class ArchiveWorker {
       case 'lost':
         this.counts.lost++;
         break;
+      case 'needs-review':
+        break; // waits for a person (fax-sunset resolve); never retried
     }
     if (result.outcome === 'archived' || result.outcome === 'metadata-only') {
       this.retryAt.delete(row.sid);
