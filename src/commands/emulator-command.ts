@@ -25,6 +25,19 @@ interface EmulatorFlags {
   faults?: string;
   slowMs: string;
   now?: string;
+  clockSpeed: string;
+  pruning: boolean;
+  mediaTokenTtl?: string;
+  failedWithMedia: boolean;
+  inexactContentTypes: string;
+  contradictoryMedia: string;
+  inProgress: string;
+}
+
+function share(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a share within 0..1, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** Flags to EmulatorOptions; throws UsageError naming the bad flag. Pure: exported for tests. */
@@ -58,6 +71,17 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
     if (unknown.length > 0) throw new UsageError(`--faults: unknown kind(s) ${unknown.join(', ')} (known: ${FAULT_KINDS.join(',')})`);
     options.faultKinds = kinds as FaultKind[];
   }
+  const speed = Number(flags.clockSpeed ?? '1');
+  if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--clock-speed must be a positive number, got ${JSON.stringify(flags.clockSpeed)}`);
+  options.clockSpeed = speed;
+  options.pruning = flags.pruning !== false;
+  if (flags.mediaTokenTtl !== undefined) options.mediaTokenTtlSeconds = int(flags.mediaTokenTtl, '--media-token-ttl');
+  options.world = {
+    failedWithMedia: flags.failedWithMedia !== false,
+    inexactContentTypes: share(flags.inexactContentTypes ?? '0.05', '--inexact-content-types'),
+    contradictoryMedia: share(flags.contradictoryMedia ?? '0', '--contradictory-media'),
+    inProgress: share(flags.inProgress ?? '0', '--in-progress'),
+  };
   if (flags.now !== undefined) {
     const now = new Date(flags.now);
     if (!Number.isFinite(now.getTime())) throw new UsageError(`--now must be an ISO 8601 date, got ${JSON.stringify(flags.now)}`);
@@ -85,6 +109,13 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--faults <kinds>', `fault kinds, comma separated (${FAULT_KINDS.join(',')})`))
     .addOption(new Option('--slow-ms <n>', 'how long a slow fault stalls').default('5000'))
     .addOption(new Option('--now <iso>', "the emulator's clock at start (data spreads over the 180 days before it)"))
+    .addOption(new Option('--clock-speed <x>', 'emulator seconds per real second (POST /_emulator/clock also moves it)').default('1'))
+    .addOption(new Option('--no-pruning', "keep faxes past Twilio's 180 days as the clock moves"))
+    .addOption(new Option('--media-token-ttl <seconds>', 'lifetime of the session token in media URLs: past it, before --media-ttl, 400 ExpiredToken'))
+    .addOption(new Option('--no-failed-with-media', 'outbound failed/busy/no-answer faxes carry no media (real ones often did)'))
+    .addOption(new Option('--inexact-content-types <share>', 'share of media served as application/ or binary/octet-stream').default('0.05'))
+    .addOption(new Option('--contradictory-media <share>', 'share of faxes with media_sid but no media_url, or media_url but no media_sid').default('0'))
+    .addOption(new Option('--in-progress <share>', 'share of faxes still queued/processing/sending/receiving, final as the clock moves').default('0'))
     .action(async (flags: EmulatorFlags) => {
       // Listen for the stop signal before anything is printed: a supervisor may signal as soon as it
       // reads the start-up line, and an unhandled SIGTERM would kill the process without closing.

@@ -6,6 +6,7 @@ import type { FaultPlan } from './fault-plan.js';
 import type { MediaSigner } from './media-signer.js';
 import type { FaxRecord } from './emulator-records.js';
 import type { RequestLimits } from './request-limits.js';
+import type { ClockEffects } from './clock-effects.js';
 
 /**
  * The emulator's clock: the configured `now` at start-up, moving with real time, plus whatever a
@@ -14,10 +15,11 @@ import type { RequestLimits } from './request-limits.js';
 export class EmulatorClock {
   private readonly startedAt = Date.now();
   private offsetMs = 0;
-  constructor(private readonly startMs: number) {}
+  /** `speed`: emulator milliseconds per real millisecond (the `clockSpeed` option). */
+  constructor(private readonly startMs: number, private readonly speed = 1) {}
 
   now(): number {
-    return this.startMs + (Date.now() - this.startedAt) + this.offsetMs;
+    return this.startMs + Math.floor((Date.now() - this.startedAt) * this.speed) + this.offsetMs;
   }
 
   advance(ms: number): void {
@@ -33,6 +35,8 @@ export interface EmulatorContext {
   signer: MediaSigner;
   faults: FaultPlan;
   limits: RequestLimits;
+  /** In-progress faxes settling and 180-day pruning as the clock moves; `tick` before answering. */
+  clockEffects?: ClockEffects;
   /** e.g. http://127.0.0.1:4010, set once the servers listen. */
   apiOrigin: string;
   mediaOrigin: string;

@@ -15,6 +15,7 @@ import { FaxTable } from './fax-table.js';
 import { hashHex32 } from './seeded-random.js';
 import { StateJournal, type JournalEntry } from './state-journal.js';
 import { generateWorld } from './world-generator.js';
+import { applyWorldBehaviours } from './world-behaviours.js';
 
 export class EmulatorState {
   readonly accounts: EmulatorAccount[];
@@ -41,6 +42,7 @@ export class EmulatorState {
       this.accountByKey.set(a.apiKeySid, a);
     }
     for (const n of this.numbers) this.numberBySid.set(n.sid, n);
+    applyWorldBehaviours(world.faxes, options.world, options.seed, options.nowMs);
     this.faxes.load(world.faxes);
     if (options.stateFile) {
       const { journal, entries } = StateJournal.open(options.stateFile, {

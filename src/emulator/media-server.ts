@@ -27,7 +27,7 @@ export function mediaSpecFor(ctx: EmulatorContext, fax: FaxRecord): FaxMediaSpec
     faxSid: fax.sid,
     seed: ctx.options.seed + fax.mediaRevision * 7919,
     contentType: fax.contentType,
-    numPages: Math.max(fax.numPages ?? 1, 1),
+    numPages: Math.max(fax.mediaPages ?? fax.numPages ?? 1, 1),
     quality: fax.quality,
   };
 }
@@ -91,12 +91,17 @@ export function createMediaHandler(ctx: EmulatorContext) {
     const method = (req.method ?? 'GET').toUpperCase();
     req.resume();
     ctx.stats.mediaRequests++;
+    ctx.clockEffects?.tick(ctx.clock.now());
     if (method !== 'GET' && method !== 'HEAD') return sendXmlError(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     if (req.headers.authorization !== undefined) {
       return sendXmlError(res, 400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter should be specified');
     }
     if (!req.headers['user-agent']) return sendXmlError(res, 403, 'AccessDenied', 'A User-Agent header is required');
     const check = ctx.signer.verify(url.pathname, url.searchParams, ctx.clock.now());
+    if (!check.ok && check.reason === 'token-expired') {
+      // S3's answer when the temporary credentials behind a pre-signed URL expired before the URL did.
+      return sendXmlError(res, 400, 'ExpiredToken', 'The provided token has expired.');
+    }
     if (!check.ok) {
       const message = check.reason === 'expired' ? 'Request has expired' : 'The request signature we calculated does not match the signature you provided';
       return sendXmlError(res, 403, 'AccessDenied', message);
@@ -118,7 +123,7 @@ export function createMediaHandler(ctx: EmulatorContext) {
     const size = faxMediaSize(spec);
     const etag = await mediaMd5s.of(spec);
     res.writeHead(200, {
-      'Content-Type': fax.contentType,
+      'Content-Type': fax.servedContentType ?? fax.contentType,
       'Content-Length': String(size),
       // As S3 answers a pre-signed GET: the single-part ETag is the MD5 of the stored (clean) bytes.
       ETag: `"${etag}"`,

@@ -252,7 +252,9 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
       declaredKind,
       structureOk,
       pages,
-      numPages: row.numPages,
+      // num_pages counts pages sent or received: an outbound fax that ended failed/busy/no-answer
+      // carries its whole document (issue 12 §3), so only a finished fax's pages must match.
+      numPages: row.status === 'received' || row.status === 'delivered' ? row.numPages : null,
     };
     const problems = mediaProblems(facts);
     if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
