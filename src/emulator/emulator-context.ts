@@ -7,6 +7,7 @@ import type { MediaSigner } from './media-signer.js';
 import type { FaxRecord } from './emulator-records.js';
 import type { RequestLimits } from './request-limits.js';
 import type { ClockEffects } from './clock-effects.js';
+import { hashUnit } from './seeded-random.js';
 
 /**
  * The emulator's clock: the configured `now` at start-up, moving with real time, plus whatever a
@@ -42,8 +43,18 @@ export interface EmulatorContext {
   mediaOrigin: string;
 }
 
-/** A fresh pre-signed media URL for the fax, or null when it has no media. */
-export function mediaUrlFor(ctx: EmulatorContext, fax: FaxRecord): string | null {
+/**
+ * A fresh pre-signed media URL for the fax, or null when it has no media. In a listing, a share of
+ * URLs (`world.expiredTokenInListings`, seeded per fax) carry a session token that has already
+ * expired: they answer 400 ExpiredToken long before their X-Amz-Expires, and a fetch of the fax
+ * gives a working one (issue 12 §4).
+ */
+export function mediaUrlFor(ctx: EmulatorContext, fax: FaxRecord, options: { inListing?: boolean } = {}): string | null {
   if (!fax.mediaSid) return null;
-  return ctx.signer.sign(ctx.mediaOrigin, fax.accountSid, fax.mediaSid, ctx.clock.now());
+  const now = ctx.clock.now();
+  const share = ctx.options.world.expiredTokenInListings;
+  if (options.inListing && share > 0 && hashUnit(ctx.options.seed, 'expired-token', fax.sid) < share) {
+    return ctx.signer.sign(ctx.mediaOrigin, fax.accountSid, fax.mediaSid, now, now - (ctx.options.mediaTokenTtlSeconds + 60) * 1000);
+  }
+  return ctx.signer.sign(ctx.mediaOrigin, fax.accountSid, fax.mediaSid, now);
 }

@@ -25,6 +25,14 @@ function parseAmzDate(value: string): number | null {
   return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
 }
 
+/** The issue time a token names (the signature already proved the token is ours). */
+function tokenIssuedAt(token: string): number | null {
+  const m = /^FwoGZXIvYXdzE([A-Za-z0-9_-]+)\./.exec(token);
+  if (!m) return null;
+  const ms = Number(Buffer.from(m[1] as string, 'base64url').toString('latin1'));
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
 export class MediaSigner {
   constructor(
     private readonly secret: string,
@@ -46,12 +54,15 @@ export class MediaSigner {
     return `ASIA${createHmac('sha256', this.secret).update('access-key').digest('hex').slice(0, 16).toUpperCase()}`;
   }
 
-  /** A URL valid for the configured lifetime from `nowMs`. */
-  sign(mediaOrigin: string, accountSid: string, mediaSid: string, nowMs: number): string {
+  /**
+   * A URL valid for the configured lifetime from `nowMs`, signed with a session token issued at
+   * `tokenIssuedMs` (default now: the token then outlives the URL unless tokenTtlSeconds is shorter).
+   */
+  sign(mediaOrigin: string, accountSid: string, mediaSid: string, nowMs: number, tokenIssuedMs = nowMs): string {
     const path = `/fax/${accountSid}/${mediaSid}`;
     const date = amzDate(nowMs);
     const expires = String(this.ttlSeconds);
-    const token = this.token(nowMs);
+    const token = this.token(Math.floor(tokenIssuedMs / 1000) * 1000);
     const query = new URLSearchParams({
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': `${this.accessKey()}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`,
@@ -79,7 +90,9 @@ export class MediaSigner {
     const lifetime = Number(expires);
     if (issuedMs === null || !Number.isFinite(lifetime)) return { ok: false, reason: 'malformed' };
     if (nowMs > issuedMs + lifetime * 1000) return { ok: false, reason: 'expired' };
-    if (nowMs > issuedMs + this.tokenTtlSeconds * 1000) return { ok: false, reason: 'token-expired' };
+    const tokenIssuedMs = tokenIssuedAt(token);
+    if (tokenIssuedMs === null) return { ok: false, reason: 'malformed' };
+    if (nowMs > tokenIssuedMs + this.tokenTtlSeconds * 1000) return { ok: false, reason: 'token-expired' };
     return { ok: true, accountSid: m[1] as string, mediaSid: m[2] as string };
   }
 }

@@ -29,6 +29,8 @@ export interface WorldBehaviourOptions {
   contradictoryMedia: number;
   /** Share of faxes still in progress at start-up, final within 30 minutes of emulator time. Default 0. */
   inProgress: number;
+  /** Share of faxes whose media URL in a listing is signed with an already expired session token. Default 0. */
+  expiredTokenInListings: number;
 }
 
 export const DEFAULT_WORLD_BEHAVIOURS: WorldBehaviourOptions = {
@@ -36,6 +38,7 @@ export const DEFAULT_WORLD_BEHAVIOURS: WorldBehaviourOptions = {
   inexactContentTypes: 0.05,
   contradictoryMedia: 0,
   inProgress: 0,
+  expiredTokenInListings: 0,
 };
 
 const FAILED_WITH_MEDIA_SHARE = 0.6;
