@@ -33,6 +33,13 @@ describe('deletionVerdict', () => {
     expect(deletionVerdict(row({ objects: [object('sidecar')] })).delete).toBe(false);
     expect(deletionVerdict(row({ objects: [object('media')] })).delete).toBe(false);
   });
+  it('decides "has media" from every field: a media_url or pages on a received fax with media_sid null still needs its media object (issue 11 §2)', () => {
+    const sidecarOnly = { mediaSid: null, objects: [object('sidecar')] };
+    expect(deletionVerdict(row({ ...sidecarOnly, raw: { media_sid: null, media_url: 'https://media.example/x', status: 'received', num_pages: 2 } })).delete).toBe(false);
+    expect(deletionVerdict(row({ ...sidecarOnly, raw: { media_sid: null, media_url: null, status: 'received', num_pages: 2 } })).delete).toBe(false);
+    // ...unless a person accepted it without (resolve --accept-missing-media).
+    expect(deletionVerdict(row({ ...sidecarOnly, state: 'metadata-only', missingMediaAcceptedAt: '2024-01-01T00:00:00Z', raw: { media_sid: null, media_url: null, status: 'received', num_pages: 2 } })).delete).toBe(true);
+  });
   it('refuses a fax still in progress at Twilio', () => {
     expect(deletionVerdict(row({ status: 'receiving' })).delete).toBe(false);
     expect(deletionVerdict(row({ status: null })).delete).toBe(false);
