@@ -197,7 +197,7 @@ interface NoMediaToBeHad {
  * too; the Fax API offers no other way to the bytes, so without a URL the fax goes to needs-review
  * with what was found (issue 11 §2), never to metadata-only.
  */
-async function freshMediaUrl(row: FaxRow, ctx: ArchiveFaxContext): Promise<string | 'lost' | NoMediaToBeHad> {
+async function freshMediaUrl(row: FaxRow, ctx: ArchiveFaxContext): Promise<string | NoMediaToBeHad> {
   const fax = await ctx.gateway.fetchFax(row.sid);
   if (!fax) return 'lost';
   if (typeof fax.media_url === 'string' && fax.media_url) return fax.media_url;
@@ -222,7 +222,7 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
   for (;;) {
     if (!url) {
       const fresh = await freshMediaUrl(row, ctx);
-      if (typeof fresh !== 'string') return fresh;
+      if (typeof fresh !== 'string' || fresh === 'lost') return fresh;
       url = fresh;
     }
     let download: MediaDownload;
