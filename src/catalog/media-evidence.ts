@@ -3,9 +3,8 @@
  * `num_pages: 2`, a working `media_url` and `media_sid: null` was filed metadata-only and deleted).
  *
  * Evidence of media: a `media_sid`, a `media_url`, or pages (`num_pages > 0`) on a `received` or
- * `delivered` fax. `links.media` is present on every fax record Twilio returned, with media or
- * without (the API reference, twilio-node 3.77.1's fixtures), so it is where to ask (the FaxMedia
- * subresource), never evidence by itself. The record contradicts itself when some evidence says
+ * `delivered` fax. `links.media` names the FaxMedia subresource of every fax, with media or without
+ * (the API reference's fax resource), so it is where to ask, never evidence by itself. The record contradicts itself when some evidence says
  * media but no `media_url` gives the bytes: the pipeline then fetches the fax again and asks the
  * FaxMedia subresource before it decides (and a fax whose media cannot be had goes to `needs-review`).
  *

@@ -35,7 +35,7 @@ export function faxJson(fax: FaxRecord, apiOrigin: string, mediaUrl: string | nu
     media_url: fax.mediaSid && fax.hiddenMediaField !== 'media_url' ? mediaUrl : null,
     num_pages: fax.numPages,
     price: fax.price,
-    // Real payloads: no price, no unit (twilio-node 3.77.1's fixtures carry "price_unit": null beside "price": null).
+    // No price, no unit: twilio-node's fax fixtures and captured payloads carry "price_unit": null beside "price": null.
     price_unit: fax.price === null ? null : 'USD',
     quality: fax.quality,
     sid: fax.sid,
