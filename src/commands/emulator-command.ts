@@ -33,6 +33,7 @@ interface EmulatorFlags {
   contradictoryMedia: string;
   inProgress: string;
   expiredTokenInListings: string;
+  realWorldFiles: string;
 }
 
 function share(value: string, flag: string): number {
@@ -83,6 +84,7 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
     contradictoryMedia: share(flags.contradictoryMedia ?? '0', '--contradictory-media'),
     inProgress: share(flags.inProgress ?? '0', '--in-progress'),
     expiredTokenInListings: share(flags.expiredTokenInListings ?? '0', '--expired-token-in-listings'),
+    realWorldFiles: share(flags.realWorldFiles ?? '0', '--real-world-files'),
   };
   if (flags.now !== undefined) {
     const now = new Date(flags.now);
@@ -118,6 +120,7 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--inexact-content-types <share>', 'share of media served as application/ or binary/octet-stream').default('0.05'))
     .addOption(new Option('--contradictory-media <share>', 'share of faxes with media_sid but no media_url, or media_url but no media_sid').default('0'))
     .addOption(new Option('--expired-token-in-listings <share>', 'share of listed media URLs whose session token already expired (400 ExpiredToken)').default('0'))
+    .addOption(new Option('--real-world-files <share>', 'share of media as real writers make it (PDF object streams, incremental updates, multi-strip TIFFs)').default('0'))
     .addOption(new Option('--in-progress <share>', 'share of faxes still queued/processing/sending/receiving, final as the clock moves').default('0'))
     .action(async (flags: EmulatorFlags) => {
       // Listen for the stop signal before anything is printed: a supervisor may signal as soon as it

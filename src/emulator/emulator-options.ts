@@ -93,7 +93,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
   const clockSpeed = options.clockSpeed ?? 1;
   if (!(clockSpeed > 0) || !Number.isFinite(clockSpeed)) throw new RangeError(`clockSpeed must be a positive number, got ${clockSpeed}`);
   const world = { ...DEFAULT_WORLD_BEHAVIOURS, ...options.world };
-  for (const name of ['inexactContentTypes', 'contradictoryMedia', 'inProgress', 'expiredTokenInListings'] as const) {
+  for (const name of ['inexactContentTypes', 'contradictoryMedia', 'inProgress', 'expiredTokenInListings', 'realWorldFiles'] as const) {
     if (!(world[name] >= 0 && world[name] <= 1)) throw new RangeError(`world.${name} must be a share within 0..1, got ${world[name]}`);
   }
   const mediaTtlSeconds = nonNegativeInt(options.mediaTtlSeconds, 7200, 'mediaTtlSeconds');

@@ -52,6 +52,8 @@ export interface FaxRecord {
   mediaPages?: number | null;
   /** The Content-Type the media host serves (S3 objects stored without one); default `contentType`. */
   servedContentType?: string;
+  /** Media in a real-world writer's shape (media/real-world-files.ts) instead of the emulator's own. */
+  realWorldFile?: 'object-streams' | 'incremental-update' | 'multi-strip';
   /** A record that contradicts itself (world-behaviours.ts): which media field Twilio left null. */
   hiddenMediaField?: 'media_url' | 'media_sid';
   /** An in-progress fax: what it becomes, and when, as the emulator's clock moves. */

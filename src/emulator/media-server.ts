@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { realWorldFile } from './media/real-world-files.js';
 import type { EmulatorContext } from './emulator-context.js';
 import type { FaxRecord } from './emulator-records.js';
 import { delay } from './http-io.js';
@@ -120,8 +121,10 @@ export function createMediaHandler(ctx: EmulatorContext) {
     if (fault === 'slow') await delay(ctx.options.slowMs);
 
     const spec = mediaSpecFor(ctx, fax);
-    const size = faxMediaSize(spec);
-    const etag = await mediaMd5s.of(spec);
+    // A real-world writer's file (small, built whole) or the emulator's own, generated as it streams.
+    const fixed = fax.realWorldFile ? realWorldFile(fax.realWorldFile, spec.numPages, `${fax.sid}:${fax.mediaRevision}`) : null;
+    const size = fixed ? fixed.length : faxMediaSize(spec);
+    const etag = fixed ? createHash('md5').update(fixed).digest('hex') : await mediaMd5s.of(spec);
     res.writeHead(200, {
       'Content-Type': fax.servedContentType ?? fax.contentType,
       'Content-Length': String(size),
@@ -138,7 +141,7 @@ export function createMediaHandler(ctx: EmulatorContext) {
     // Where the bytes flip differs from one corrupt answer to the next (as line noise would), still
     // reproducible from the seed and the order of requests.
     const corruptAt = fault === 'corrupt' ? Math.floor(size * (0.1 + 0.8 * hashUnit(ctx.options.seed, 'corrupt-at', url.pathname, ctx.stats.mediaRequests))) : null;
-    const source = createFaxMediaStream(spec);
+    const source = fixed ? Readable.from([fixed]) : createFaxMediaStream(spec);
     const body = new FaultyBody(limit, corruptAt, () => {
       // Cut mid-body: the client sees fewer bytes than Content-Length and a closed connection.
       source.unpipe(body);

@@ -29,6 +29,11 @@ export interface WorldBehaviourOptions {
   contradictoryMedia: number;
   /** Share of faxes still in progress at start-up, final within 30 minutes of emulator time. Default 0. */
   inProgress: number;
+  /**
+   * Share of media in real-world writers' shapes: PDFs with object streams or incremental updates,
+   * multi-strip TIFFs with a thumbnail IFD (media/real-world-files.ts). Default 0.
+   */
+  realWorldFiles: number;
   /** Share of faxes whose media URL in a listing is signed with an already expired session token. Default 0. */
   expiredTokenInListings: number;
 }
@@ -38,6 +43,7 @@ export const DEFAULT_WORLD_BEHAVIOURS: WorldBehaviourOptions = {
   inexactContentTypes: 0.05,
   contradictoryMedia: 0,
   inProgress: 0,
+  realWorldFiles: 0,
   expiredTokenInListings: 0,
 };
 
@@ -60,6 +66,10 @@ export function applyWorldBehaviours(faxes: FaxRecord[], options: WorldBehaviour
     if (fax.status === 'busy') fax.duration = null;
     if (fax.mediaSid && draws.type < options.inexactContentTypes) {
       fax.servedContentType = draws.typePick < 0.5 ? 'application/octet-stream' : 'binary/octet-stream';
+    }
+    if (fax.mediaSid && draws.progress < options.realWorldFiles) {
+      fax.realWorldFile = fax.contentType === 'image/tiff' ? 'multi-strip' : draws.stage < 0.5 ? 'object-streams' : 'incremental-update';
+      continue;
     }
     if (fax.mediaSid && draws.contradict < options.contradictoryMedia) {
       if (draws.half < 0.5) {

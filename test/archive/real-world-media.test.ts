@@ -7,7 +7,8 @@
  *   `resolve --accept-missing-media` is the recorded way out;
  * - 400 ExpiredToken from the media host is an expired URL: the fax is fetched again in the same run;
  * - the bytes decide PDF or TIFF: media served as application/ or binary/octet-stream is archived,
- *   its served type recorded beside it;
+ *   its served type recorded beside it; pages are counted in PDFs with object streams and incremental
+ *   updates and in multi-strip TIFFs;
  * - outbound faxes that ended unsent carry their document as media, and it is archived.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,10 +104,10 @@ describe('archive against contradictory records', () => {
 });
 
 describe('archive against media served the way S3 serves it', () => {
-  it('400 ExpiredToken is an expired URL (fetched again, same run); octet-stream PDFs and TIFFs are archived by their bytes; unsent faxes keep their document', async () => {
+  it('400 ExpiredToken is an expired URL (fetched again, same run); octet-stream PDFs (object streams, incremental updates) and multi-strip TIFFs are archived by their bytes, pages counted; unsent faxes keep their document', async () => {
     const emu = await startTestEmulator({
       faxes: 24, accounts: 0, seed: 32, mediaTokenTtlSeconds: 900,
-      world: { expiredTokenInListings: 1, inexactContentTypes: 1, failedWithMedia: true },
+      world: { expiredTokenInListings: 1, inexactContentTypes: 1, failedWithMedia: true, realWorldFiles: 1 },
     });
     try {
       const faxes = emu.emulator.faxes() as unknown as Fax[];
@@ -130,6 +131,12 @@ describe('archive against media served the way S3 serves it', () => {
       }
       expect(kinds).toEqual(new Set(['application/pdf', 'image/tiff']));
       for (const f of unsentWithMedia) expect(after.get(f.sid)?.state, f.sid).toBe('verified');
+      // Pages counted in the real-world files match Twilio's num_pages on every finished fax.
+      const db = new Database(catalog, { readonly: true });
+      const pages = db.prepare(`SELECT sid, num_pages, media_pages FROM faxes WHERE status IN ('received', 'delivered') AND media_sha256 IS NOT NULL`).all() as { sid: string; num_pages: number; media_pages: number }[];
+      db.close();
+      expect(pages.length).toBeGreaterThan(5);
+      for (const p of pages) expect(p.media_pages, p.sid).toBe(p.num_pages);
       // Every listed URL was refused as ExpiredToken and each fax fetched again for a fresh one.
       const stats = emu.emulator.stats() as unknown as { requests: Record<string, number> };
       expect(stats.requests['GET /v1/Faxes/{Sid}']).toBeGreaterThanOrEqual(withMedia.length);
