@@ -166,8 +166,11 @@ function request(url: URL, options: PresignedMediaOptions): Promise<Opened> {
       response.on('data', (chunk: string) => {
         if (text.length < ERROR_BODY_LIMIT) text += chunk;
       });
-      response.once('end', () => resolve({ status, response, errorCode: s3ErrorCode(text) }));
-      response.once('error', () => resolve({ status, response, errorCode: s3ErrorCode(text) }));
+      // Whichever comes first (a cut connection may never 'end'); resolving twice is a no-op.
+      const done = () => resolve({ status, response, errorCode: s3ErrorCode(text) });
+      response.once('end', done);
+      response.once('error', done);
+      response.once('close', done);
     });
     req.end();
   });
