@@ -145,3 +145,49 @@ describe('archive against media served the way S3 serves it', () => {
     }
   });
 });
+
+describe('archive as the emulator clock moves', () => {
+  it('in-progress faxes are archived once final, with their media; a fax pruned at 180 days before it was archived is lost', async () => {
+    // First run: every download is cut short, so every fax with media is left failed.
+    const seed = 33;
+    const world = { inProgress: 0.3 };
+    const faulty = await startTestEmulator({ faxes: 20, accounts: 0, seed, world, faultRate: 1, faultKinds: ['truncate'] });
+    const cwd = tempDir();
+    const catalog = join(cwd, 'fax-archive/catalog.sqlite');
+    let inProgress: Fax[];
+    try {
+      inProgress = (faulty.emulator.faxes() as unknown as Fax[]).filter((f) => ['queued', 'processing', 'sending', 'receiving'].includes(f.status));
+      expect(inProgress.length).toBeGreaterThanOrEqual(3);
+      const first = await runCli(['archive', '--json', '--max-attempts', '5'], { cwd, env: faulty.env });
+      expect(first.code).toBe(1);
+    } finally {
+      await faulty.close();
+    }
+    const failed = [...rows(catalog).values()].filter((r) => r.state === 'failed');
+    expect(failed.length).toBeGreaterThan(2);
+    // The same world, its clock moved: the in-progress faxes are final, the oldest faxes pruned.
+    const emu = await startTestEmulator({ faxes: 20, accounts: 0, seed, world });
+    try {
+      const all = emu.emulator.faxes() as unknown as (Fax & { date_created: string })[];
+      const failedCreated = failed.map((r) => Date.parse(all.find((f) => f.sid === r.sid)!.date_created)).sort((a, b) => a - b);
+      // Just past 180 days for the oldest failed fax only.
+      const advance = Math.ceil((failedCreated[0]! + 180 * 86_400_000 - Date.parse(EMULATOR_NOW)) / 1000) + 120;
+      expect(failedCreated[1]! + 180 * 86_400_000).toBeGreaterThan(Date.parse(EMULATOR_NOW) + advance * 1000);
+      emu.emulator.advanceClock(advance);
+      const second = await runCli(['archive', '--json'], { cwd, env: emu.env });
+      const summary = onlySummaryLine(second);
+      expect(summary.lost, second.stderr).toBe(1);
+      expect(second.code).toBe(1);
+      const after = rows(catalog);
+      expect([...after.values()].filter((r) => r.state === 'lost')).toHaveLength(1);
+      const now = emu.emulator.faxes() as unknown as Fax[];
+      for (const f of inProgress) {
+        const final = now.find((x) => x.sid === f.sid)!;
+        expect(['queued', 'processing', 'sending', 'receiving']).not.toContain(final.status);
+        expect(after.get(f.sid)?.state, f.sid).toBe(final.media_sid ? 'verified' : 'metadata-only');
+      }
+    } finally {
+      await emu.close();
+    }
+  });
+});
