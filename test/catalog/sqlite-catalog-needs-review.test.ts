@@ -28,7 +28,8 @@ describe('migration 2 on a catalog written by schema version 1', () => {
     const dump = (db: Database.Database) => ({
       faxes: db.prepare('SELECT sid, state, raw, attempts, media_sha256 FROM faxes ORDER BY sid').all(),
       objects: db.prepare('SELECT * FROM objects ORDER BY id').all(),
-      deletions: db.prepare('SELECT * FROM deletions ORDER BY id').all(),
+      // The columns schema version 1 wrote (later migrations add proof columns, NULL for old rows).
+      deletions: db.prepare('SELECT id, fax_sid, intent_at, run_id, receipt_at, http_status, request_id, cancelled_at FROM deletions ORDER BY id').all(),
       events: db.prepare('SELECT * FROM events ORDER BY id').all(),
     });
     const old = dump(before);
