@@ -69,7 +69,7 @@ const archiveArgs = (name: string, extra: string[] = []): string[] => [
 
 describe.skipIf(!hasScript)('the terminal after a run (a pseudo-terminal, 80 columns)', () => {
   it('a run with failures: FAILED lines whole above the bar, the summary below them, the terminal given back', async () => {
-    const run = await runInPty(archiveArgs('failures', ['--delete']), emu.env, dir);
+    const run = await runInPty(archiveArgs('failures', ['--delete', '--yes']), emu.env, dir);
     expect(run.code).toBe(1);
     const screen = new TerminalScreen(80).feed(run.bytes);
     const rows = screen.lines();
