@@ -12,6 +12,7 @@ import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { findCommand } from './commands/find-command.js';
+import { showCommand } from './commands/show-command.js';
 import { EXIT_CODES_HELP } from './commands/summary-line.js';
 
 export function buildCommandTree(runSubcommand: RunSubcommand): Command {
@@ -28,6 +29,7 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   program.addCommand(serveCommand());
   // Records requests (issue 18): find, show, restore, export.
   program.addCommand(findCommand());
+  program.addCommand(showCommand());
   throwParseErrors(program);
   return program;
 }

@@ -128,6 +128,12 @@ export class RecordsQuery {
     return rows.map((e) => ({ id: e.id, at: e.at, type: e.type, faxSid: e.fax_sid, data: JSON.parse(e.data) as Record<string, unknown>, hash: e.hash, prevHash: e.prev_hash }));
   }
 
+  /** The fax's re-audit findings (verify), oldest first. */
+  findings(sid: string): Array<{ at: string; key: string; method: string; outcome: string; detail: string | null; runId: number | null }> {
+    return (this.db.prepare('SELECT at, key, method, outcome, detail, run_id FROM findings WHERE fax_sid = ? ORDER BY id').all(sid) as Array<Record<string, unknown>>)
+      .map((f) => ({ at: String(f.at), key: String(f.key), method: String(f.method), outcome: String(f.outcome), detail: (f.detail as string | null) ?? null, runId: (f.run_id as number | null) ?? null }));
+  }
+
   /** Every disclosure (restore or export), oldest first. */
   disclosures(): CatalogEvent[] {
     const rows = this.db.prepare(`SELECT id, at, type, fax_sid, data, prev_hash, hash FROM events WHERE type = '${DISCLOSURE_EVENT}' ORDER BY id`).all() as Array<{
