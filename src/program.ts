@@ -13,6 +13,7 @@ import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { findCommand } from './commands/find-command.js';
 import { showCommand } from './commands/show-command.js';
+import { restoreCommand } from './commands/restore-command.js';
 import { EXIT_CODES_HELP } from './commands/summary-line.js';
 
 export function buildCommandTree(runSubcommand: RunSubcommand): Command {
@@ -30,6 +31,7 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   // Records requests (issue 18): find, show, restore, export.
   program.addCommand(findCommand());
   program.addCommand(showCommand());
+  program.addCommand(restoreCommand());
   throwParseErrors(program);
   return program;
 }
