@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve-command.js';
 import { findCommand } from './commands/find-command.js';
 import { showCommand } from './commands/show-command.js';
 import { restoreCommand } from './commands/restore-command.js';
+import { exportCommand } from './commands/export-command.js';
 import { EXIT_CODES_HELP } from './commands/summary-line.js';
 
 export function buildCommandTree(runSubcommand: RunSubcommand): Command {
@@ -32,6 +33,7 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   program.addCommand(findCommand());
   program.addCommand(showCommand());
   program.addCommand(restoreCommand());
+  program.addCommand(exportCommand());
   throwParseErrors(program);
   return program;
 }
