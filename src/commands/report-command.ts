@@ -10,6 +10,8 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
+import { RecordsQuery } from '../catalog/records-query.js';
+import { disclosureEntryOf } from '../records/disclosure-log.js';
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
 import { writeReport } from '../report/write-report.js';
@@ -73,6 +75,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
         organization: flags.organization ?? null,
         knownSecrets,
         softwareAgent: 'fax-sunset 0.1.0',
+        disclosures: readDisclosures(catalogPath),
       });
       bar?.stop();
       const { model } = result;
@@ -118,6 +121,16 @@ async function runReport(flags: ReportFlags): Promise<number> {
     }
   } finally {
     catalog.close();
+  }
+}
+
+/** The catalog's restores and exports (issue 18 §5), for the report's list. */
+function readDisclosures(catalogPath: string) {
+  const query = new RecordsQuery(catalogPath);
+  try {
+    return query.disclosures().map(disclosureEntryOf);
+  } finally {
+    query.close();
   }
 }
 

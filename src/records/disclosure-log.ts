@@ -24,6 +24,29 @@ export interface Disclosure {
   filter?: Record<string, string>;
 }
 
+/** A disclosure as the report lists it (from its `disclosure` event). */
+export interface DisclosureEntry {
+  eventId: number;
+  at: string;
+  action: string;
+  by: string;
+  sids: string[];
+  destination: string;
+  store: string;
+  manifestSha256: string;
+}
+
+/** The entry of a `disclosure` event's data (pure; tolerant of fields an older version did not write). */
+export function disclosureEntryOf(event: { id: number; at: string; data: Record<string, unknown> }): DisclosureEntry {
+  const d = event.data;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    eventId: event.id, at: text(d.disclosedAt) || event.at, action: text(d.action), by: text(d.by),
+    sids: Array.isArray(d.sids) ? d.sids.filter((s): s is string => typeof s === 'string') : [],
+    destination: text(d.destination), store: text(d.store), manifestSha256: text(d.manifestSha256),
+  };
+}
+
 /** `user@host`, as the provenance file and the event name the person who ran it. */
 export function disclosedBy(): string {
   const { user, host } = runIdentity();

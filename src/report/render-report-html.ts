@@ -142,6 +142,11 @@ ${chainBanner(model)}
   ${runsTable(model.runs)}
 </section>
 
+<section class="panel wide" id="disclosures">
+  <h2>Disclosures <span class="hint">every restore and export, oldest first, from the catalog's event chain</span></h2>
+  ${disclosuresTable(model.disclosures ?? [])}
+</section>
+
 <section class="panel wide" id="check">
   <h2>How to check this archive independently</h2>
   ${checkSection(model, context)}
@@ -298,6 +303,13 @@ function runsTable(runs: readonly RunRecord[]): string {
     })
     .join('');
   return `<div class="scroll"><table><thead><tr><th class="num">#</th><th>Kind</th><th>Started (UTC)</th><th>Took</th><th>By (user@host)</th><th>Outcome</th><th>Summary</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function disclosuresTable(list: NonNullable<ReportModel['disclosures']>): string {
+  if (list.length === 0) return '<p class="note">No restores or exports recorded.</p>';
+  const rows = list.map((d) => `<tr><td class="num">${d.eventId}</td><td>${esc(formatTime(d.at))}</td><td>${esc(d.action)}</td><td class="who">${esc(d.by)}</td>` +
+    `<td class="num">${d.sids.length}</td><td class="small">${esc(d.sids.join(' '))}</td><td class="small">${esc(d.destination)}</td><td class="small"><code>${esc(d.manifestSha256)}</code></td></tr>`).join('');
+  return `<div class="scroll"><table><thead><tr><th class="num">Event</th><th>At (UTC)</th><th>Action</th><th>By (user@host)</th><th class="num">Faxes</th><th>Sids</th><th>To</th><th>Manifest SHA-256</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** `user@host` from the run's options (recorded at its start), or — for runs older than that record. */

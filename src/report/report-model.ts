@@ -10,6 +10,7 @@ import { ARCHIVED_STATES, FAX_STATES, type FaxState } from '../catalog/fax-state
 import type { FaxRow, RunRecord, VerificationMethod } from '../catalog/catalog.js';
 import { redactSecrets } from '../errors.js';
 import type { AccountCoverage } from '../pipeline/listing-sweeps.js';
+import type { DisclosureEntry } from '../records/disclosure-log.js';
 
 /** Twilio prunes fax records and media 180 days after creation. */
 export const TWILIO_RETENTION_DAYS = 180;
@@ -114,6 +115,8 @@ export interface ReportModel {
   };
   exceptions: Record<ExceptionKind, ExceptionList>;
   runs: RunRecord[];
+  /** Restores and exports, oldest first (issue 18 §5: the archive's accounting of disclosures). */
+  disclosures?: DisclosureEntry[];
   /** `headHash`: the newest event's hash (null when empty or broken): anchor it elsewhere. */
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash: string | null };
   /** Per account: "listed completely up to T" from the listing ledger (issue 11 §3). */
@@ -133,6 +136,7 @@ export interface ReportContext {
 
 export interface ReportFinish {
   runs: readonly RunRecord[];
+  disclosures?: readonly DisclosureEntry[];
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
   listing?: readonly AccountCoverage[];
 }
@@ -377,6 +381,7 @@ export class ReportAccumulator {
         'at-risk': this.exceptions['at-risk'].toJSON(),
       },
       runs: [...extra.runs],
+      disclosures: [...(extra.disclosures ?? [])],
       chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },
       listing: [...(extra.listing ?? [])],
     };

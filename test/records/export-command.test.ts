@@ -172,3 +172,19 @@ describe('crc32', () => {
     expect(crc32(Buffer.alloc(0))).toBe(0);
   });
 });
+
+describe('the report lists disclosures', () => {
+  it('report.html and summary.json name every restore and export from the chain: who, when, which sids, the manifest hash', async () => {
+    const recorded = events('disclosure');
+    expect(recorded.length).toBeGreaterThan(0);
+    const out = join(world.dir, 'report');
+    const run = await runCli(['report', '--out', out, '--catalog', world.catalogPath, '--json'], { cwd: world.dir });
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.disclosures.map((d: { eventId: number }) => d.eventId)).toEqual(recorded.map((e) => e.id));
+    expect(summary.disclosures[0]).toMatchObject({ action: 'export', by: recorded[0]!.data.by, sids: recorded[0]!.data.sids, manifestSha256: recorded[0]!.data.manifestSha256 });
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="disclosures"');
+    for (const e of recorded) expect(html).toContain(e.data.manifestSha256);
+  });
+});
