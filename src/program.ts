@@ -11,6 +11,7 @@ import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
+import { resolveCommand } from './commands/resolve-command.js';
 import { findCommand } from './commands/find-command.js';
 import { showCommand } from './commands/show-command.js';
 import { restoreCommand } from './commands/restore-command.js';
@@ -29,6 +30,7 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
+  program.addCommand(resolveCommand());
   // Records requests (issue 18): find, show, restore, export.
   program.addCommand(findCommand());
   program.addCommand(showCommand());
