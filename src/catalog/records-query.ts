@@ -148,6 +148,33 @@ export class RecordsQuery {
   }
 }
 
+/** The event chain's length, head and first hash, and any event's hash: what an anchor records and is checked by. */
+export interface ChainHead {
+  events: number;
+  headHash: string | null;
+  firstHash: string | null;
+  hashAt(id: number): string | null;
+  close(): void;
+}
+
+/**
+ * Reads the chain's head in O(1) on its own read-only connection (event ids run 1..n without
+ * gaps: each is the previous one + 1), beside a writer that has the catalog open.
+ */
+export function openChainHead(path: string): ChainHead {
+  const db = new Database(resolve(path), { readonly: true, fileMustExist: true, timeout: 5_000 });
+  const last = db.prepare('SELECT id, hash FROM events ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
+  const first = db.prepare('SELECT hash FROM events WHERE id = 1').get() as { hash: string } | undefined;
+  const at = db.prepare('SELECT hash FROM events WHERE id = ?');
+  return {
+    events: last?.id ?? 0,
+    headHash: last?.hash ?? null,
+    firstHash: first?.hash ?? null,
+    hashAt: (id) => (at.get(id) as { hash: string } | undefined)?.hash ?? null,
+    close: () => db.close(),
+  };
+}
+
 function whereFor(filter: FaxFilter): { where: string[]; params: Array<string | number> } {
   const where: string[] = [];
   const params: Array<string | number> = [];

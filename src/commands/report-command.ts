@@ -12,6 +12,7 @@ import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { RecordsQuery } from '../catalog/records-query.js';
 import { disclosureEntryOf } from '../records/disclosure-log.js';
+import { anchorProblems, checkAnchors } from '../records/chain-anchors.js';
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
 import { writeReport } from '../report/write-report.js';
@@ -64,6 +65,8 @@ async function runReport(flags: ReportFlags): Promise<number> {
     // A bar over the catalog pass where a person watches (a million faxes take a while).
     const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
     try {
+      // The catalog against every anchor its runs left in the store (issue 18 §6).
+      const anchors = await checkAnchors(catalogPath, store, recorded?.accountSid ?? null);
       bar?.start('report', Object.values(catalog.countByState()).reduce((a, n) => a + n, 0));
       const result = await writeReport({
         onFax: bar ? () => bar.advance() : undefined,
@@ -76,11 +79,12 @@ async function runReport(flags: ReportFlags): Promise<number> {
         knownSecrets,
         softwareAgent: 'fax-sunset 0.1.0',
         disclosures: readDisclosures(catalogPath),
+        anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest },
       });
       bar?.stop();
       const { model } = result;
       const chainOk = model.chain.intact;
-      const code = chainOk && result.missingObjects.total === 0 ? ExitCode.ok : ExitCode.itemsLeft;
+      const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
       recordReportRun(catalogPath, resolve(flags.out), code, model);
       if (flags.json) {
         printSummaryLine({
@@ -95,6 +99,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
             payloadOxum: result.payload.oxum,
             bagComplete: result.payload.complete,
             missingObjects: result.missingObjects.total,
+            anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest },
         });
       } else {
         if (!flags.quiet) {
@@ -111,6 +116,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
       if (!chainOk) {
         process.stderr.write(`fax-sunset: the catalog's event chain is BROKEN at event #${model.chain.brokenAtId ?? '?'}: its history was edited; the report says so\n`);
       }
+      for (const line of anchorProblems(anchors)) process.stderr.write(`fax-sunset: ${line}\n`);
       if (result.missingObjects.total > 0) {
         process.stderr.write(`fax-sunset: ${result.missingObjects.total} archived objects are missing from the store, so the bag is incomplete (first: ${result.missingObjects.keys[0] ?? ''}); run verify\n`);
       }

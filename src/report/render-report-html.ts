@@ -152,6 +152,11 @@ ${chainBanner(model)}
   ${disclosuresTable(model.disclosures ?? [])}
 </section>
 
+<section class="panel wide" id="anchors">
+  <h2>Chain anchors <span class="hint">the event chain's head as each archive/sync run left it in the store, where the catalog cannot reach</span></h2>
+  ${anchorsLine(model.anchors)}
+</section>
+
 <section class="panel wide" id="check">
   <h2>How to check this archive independently</h2>
   ${checkSection(model, context)}
@@ -308,6 +313,15 @@ function runsTable(runs: readonly RunRecord[]): string {
     })
     .join('');
   return `<div class="scroll"><table><thead><tr><th class="num">#</th><th>Kind</th><th>Started (UTC)</th><th>Took</th><th>By (user@host)</th><th>Outcome</th><th>Summary</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function anchorsLine(anchors: ReportModel['anchors']): string {
+  if (!anchors || !anchors.latest) return '<p class="note">No chain anchor in the store yet (the next archive or sync run writes one).</p>';
+  const l = anchors.latest;
+  const tone = anchors.mismatched.length === 0 ? 'ok' : 'bad';
+  const verdict = anchors.mismatched.length === 0 ? `the catalog matches all ${anchors.checked}` : `the catalog does NOT match ${anchors.mismatched.length} of ${anchors.checked}`;
+  return `<p><span class="pill ${tone}">${esc(verdict)}</span> Latest: run ${l.runId}, ${l.events} events, head <code>${esc(l.headHash)}</code>, written ${esc(formatTime(l.writtenAt))} (${l.matched ? 'matched' : 'NOT matched'}).</p>` +
+    anchors.mismatched.map((m) => `<p class="note">${esc(m.key)}: ${esc(m.problem)}</p>`).join('');
 }
 
 function disclosuresTable(list: NonNullable<ReportModel['disclosures']>): string {

@@ -11,6 +11,7 @@ import type { FaxRow, RunRecord, VerificationMethod } from '../catalog/catalog.j
 import { redactSecrets } from '../errors.js';
 import type { AccountCoverage } from '../pipeline/listing-sweeps.js';
 import type { DisclosureEntry } from '../records/disclosure-log.js';
+import type { AnchorSummary } from '../records/chain-anchors.js';
 
 /** Twilio prunes fax records and media 180 days after creation. */
 export const TWILIO_RETENTION_DAYS = 180;
@@ -115,6 +116,8 @@ export interface ReportModel {
   };
   exceptions: Record<ExceptionKind, ExceptionList>;
   runs: RunRecord[];
+  /** The catalog checked against the chain anchors in the store (issue 18 §6); absent when not checked. */
+  anchors?: AnchorSummary;
   /** Restores and exports, oldest first (issue 18 §5: the archive's accounting of disclosures). */
   disclosures?: DisclosureEntry[];
   /** `headHash`: the newest event's hash (null when empty or broken): anchor it elsewhere. */
@@ -137,6 +140,7 @@ export interface ReportContext {
 export interface ReportFinish {
   runs: readonly RunRecord[];
   disclosures?: readonly DisclosureEntry[];
+  anchors?: AnchorSummary;
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
   listing?: readonly AccountCoverage[];
 }
@@ -388,6 +392,7 @@ export class ReportAccumulator {
       },
       runs: [...extra.runs],
       disclosures: [...(extra.disclosures ?? [])],
+      ...(extra.anchors ? { anchors: extra.anchors } : {}),
       chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },
       listing: [...(extra.listing ?? [])],
     };

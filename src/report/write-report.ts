@@ -17,6 +17,7 @@ import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { ARCHIVED_STATES } from '../catalog/fax-states.js';
 import { writeCatalogCsv } from '../catalog/csv-export.js';
 import type { DisclosureEntry } from '../records/disclosure-log.js';
+import type { AnchorSummary } from '../records/chain-anchors.js';
 import type { MediaStore } from '../store/media-store.js';
 import {
   BAG_INFO_TXT,
@@ -70,6 +71,8 @@ export interface WriteReportOptions {
   onFax?: () => void;
   /** The catalog's restores and exports (issue 18 §5), listed in the report. */
   disclosures?: readonly DisclosureEntry[];
+  /** The catalog checked against the store's chain anchors (issue 18 §6). */
+  anchors?: AnchorSummary;
 }
 
 export interface ReportResult {
@@ -171,6 +174,7 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     const model = accumulator.finish({
       runs: options.catalog.listRuns(options.runLimit ?? 50),
       disclosures: options.disclosures ?? [],
+      ...(options.anchors ? { anchors: options.anchors } : {}),
       chain: options.catalog.checkEventChain(),
       listing: listingCoverageOf(options.catalog, accumulator.accounts()),
     });
