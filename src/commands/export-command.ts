@@ -37,7 +37,7 @@ interface ExportFlags extends FaxFilterFlags {
 
 export function exportCommand(): Command {
   const command = new Command('export')
-    .description('Hand over the selected faxes as a verified BagIt bag (SHA-256 and SHA-512 manifests, metadata CSV, provenance), recorded as a disclosure')
+    .description('Hand over the selected faxes as a verified BagIt bag (SHA-256 and SHA-512 manifests, metadata CSV, provenance), recorded as a disclosure; reads the store the catalog recorded unless --store names another (a replica)')
     .requiredOption('--out <path>', 'the bag\'s folder (new or empty); with --zip, the .zip file to write')
     .option('--zip', 'write the bag as one ZIP file (stored, not compressed) at --out')
     .option('--all', 'every fax in the catalog (without a filter, export refuses: a disclosure should be what was asked for)')
