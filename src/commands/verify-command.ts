@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { runVerify } from '../pipeline/verify-archive.js';
 import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
-import { anchorProblems, checkAnchors } from '../records/chain-anchors.js';
+import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
@@ -64,7 +64,13 @@ export function verifyCommand(): Command {
         { full: Boolean(flags.full), samplePercent, concurrency },
       );
       // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
-      const anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
+      let anchors: AnchorCheck;
+      try {
+        anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
+      } catch (error) {
+        output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
+        anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
+      }
       for (const line of anchorProblems(anchors)) output.warning(line);
       if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
       catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });

@@ -89,7 +89,7 @@ export interface AnchorCheck {
 }
 
 /** What the report keeps of a check. */
-export type AnchorSummary = Pick<AnchorCheck, 'matched' | 'mismatched' | 'latest'> & { checked: number };
+export type AnchorSummary = Pick<AnchorCheck, 'matched' | 'mismatched' | 'latest'> & { checked: number; error?: string };
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -316,6 +316,7 @@ function runsTable(runs: readonly RunRecord[]): string {
 }
 
 function anchorsLine(anchors: ReportModel['anchors']): string {
+  if (anchors?.error) return `<p><span class="pill warn">not checked</span> The store could not be read for its anchors: ${esc(anchors.error)}</p>`;
   if (!anchors || !anchors.latest) return '<p class="note">No chain anchor in the store yet (the next archive or sync run writes one).</p>';
   const l = anchors.latest;
   const tone = anchors.mismatched.length === 0 ? 'ok' : 'bad';
