@@ -68,6 +68,10 @@ describe('fax-sunset restore (filesystem store recorded in the catalog)', () => 
     } finally {
       catalog.close();
     }
+    // show lists the disclosure among the fax's events (it names the fax in its sids, not in fax_sid).
+    const shown = await runCli(['show', good, '--catalog', world.catalogPath, '--json'], { cwd: world.dir });
+    const fax = JSON.parse(shown.stdout.split('\n')[0]!) as { events: Array<{ type: string; data: Record<string, unknown> }> };
+    expect(fax.events.filter((e) => e.type === 'disclosure').map((e) => e.data.action)).toEqual(['restore']);
   });
 
   it('a fax with nothing archived, or unknown: one line each, exit 1; no disclosure when nothing was handed over', async () => {
