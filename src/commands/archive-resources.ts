@@ -13,7 +13,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { AuthError, ConfigurationError, describeError, ExternalServiceError, redactSecrets, UsageError } from '../errors.js';
+import { AuthError, ConfigurationError, describeError, ExternalServiceError, InvariantError, redactSecrets, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { createConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { MediaStore } from '../store/media-store.js';
@@ -269,7 +269,12 @@ export async function checkTwilioReachable(gateway: TwilioGateway, twilioUrl: st
       break;
     }
   } catch (error) {
-    throw unreachableAsConfiguration(error, twilioUrl);
+    const refused = unreachableAsConfiguration(error, twilioUrl);
+    // Refused credentials and a Twilio that does not answer at all stop here (exit 2). Anything else
+    // (a 5xx storm, a malformed page) came from a Twilio that answered: it is the main account's own
+    // trouble, which its listing meets and reports like any account's (issue 11 §4), not a reason
+    // to write nothing.
+    if (refused !== error || error instanceof AuthError || error instanceof InvariantError) throw refused;
   }
 }
 

@@ -4,6 +4,7 @@
  * subaccount is read and changed with its own credentials from the credentials file, and a
  * subaccount without one is named in one exit-2 line before anything is planned.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +51,9 @@ describe('numbers plan --subaccounts with a parent API key', () => {
     for (const k of emu.emulator.apiKeys) expect(readFileSync(join(dir, 'with-credentials', 'plan.json'), 'utf8')).not.toContain(k.secret);
 
     // apply reads every number again (the stale check) with its own account's credentials, then changes it.
-    const applied = await runCli(['numbers', 'apply', join(dir, 'with-credentials', 'plan.json'), '--yes', '--json', '--catalog', join(dir, 'catalog.sqlite')], {
+    // The approved hash is plan.json's own SHA-256, required with --yes.
+    const planSha256 = createHash('sha256').update(readFileSync(join(dir, 'with-credentials', 'plan.json'))).digest('hex');
+    const applied = await runCli(['numbers', 'apply', join(dir, 'with-credentials', 'plan.json'), '--expect-sha256', planSha256, '--yes', '--json', '--catalog', join(dir, 'catalog.sqlite')], {
       cwd: dir, env: { ...keyEnv(), FAX_SUNSET_CREDENTIALS: file },
     });
     expect(applied.code, applied.stderr).toBe(0);

@@ -113,7 +113,10 @@ async function archiveStoppedAtThirdPage(world: World): Promise<void> {
     return body;
   });
   try {
-    await expect(world.run('archive', {}, proxy.url)).rejects.toThrow(/400/);
+    // One account's failed listing is its own trouble (issue 11 §4): the run ends, exit 1, the account named.
+    const stopped = await world.run('archive', {}, proxy.url);
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.summary.accountsFailed.map((a) => a.reason).join(' ')).toMatch(/400/);
   } finally {
     await proxy.close();
   }
@@ -373,7 +376,7 @@ describe('date and schedule flags', () => {
 describe('the exit rule', () => {
   it('a run whose listing of any account is incomplete exits 1, even with nothing else left', () => {
     const clean = {
-      failed: 0, lost: 0, deleteFailed: 0, unfinished: 0, stopped: false, listingIncomplete: 0,
+      failed: 0, lost: 0, deleteFailed: 0, unfinished: 0, stopped: false, listingIncomplete: 0, accountsFailed: [], quarantined: 0,
     } as unknown as ArchiveSummary;
     expect(exitCodeForSummary(clean)).toBe(0);
     expect(exitCodeForSummary({ ...clean, listingIncomplete: 1 })).toBe(1);
