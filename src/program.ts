@@ -12,6 +12,10 @@ import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import { resolveCommand } from './commands/resolve-command.js';
+import { findCommand } from './commands/find-command.js';
+import { showCommand } from './commands/show-command.js';
+import { restoreCommand } from './commands/restore-command.js';
+import { exportCommand } from './commands/export-command.js';
 import { EXIT_CODES_HELP } from './commands/summary-line.js';
 
 export function buildCommandTree(runSubcommand: RunSubcommand): Command {
@@ -27,6 +31,11 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
   program.addCommand(resolveCommand());
+  // Records requests (issue 18): find, show, restore, export.
+  program.addCommand(findCommand());
+  program.addCommand(showCommand());
+  program.addCommand(restoreCommand());
+  program.addCommand(exportCommand());
   throwParseErrors(program);
   return program;
 }

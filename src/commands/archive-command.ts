@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
+import { anchorRun } from '../records/chain-anchors.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { inShard, parseShard } from '../pipeline/account-shard.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
@@ -160,7 +161,11 @@ export async function archiveAction(
       store: resources.store.displayUrl,
       exitCode: result.exitCode,
     };
-    if (runId !== null) resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
+    if (runId !== null) {
+      resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
+      // The chain's head where the catalog cannot reach (issue 18 §6): verify and report check against it.
+      await anchorRun(resources.catalog, resources.store, { id: runId, kind, exitCode: result.exitCode, summary: result.summary as unknown as Record<string, unknown> }, (line) => output.warning(line));
+    }
     runId = null;
     output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
       [...s.listing.map((c) => `  ${describeCoverage(c)}`),

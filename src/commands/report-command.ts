@@ -10,6 +10,9 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
+import { RecordsQuery } from '../catalog/records-query.js';
+import { disclosureEntryOf } from '../records/disclosure-log.js';
+import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
 import { writeReport } from '../report/write-report.js';
@@ -62,6 +65,15 @@ async function runReport(flags: ReportFlags): Promise<number> {
     // A bar over the catalog pass where a person watches (a million faxes take a while).
     const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
     try {
+      // The catalog against every anchor its runs left in the store (issue 18 §6).
+      // A store the report cannot reach (an auditor's copy of the catalog, offline) leaves them unchecked, and the report says so.
+      let anchors: AnchorCheck & { error?: string };
+      try {
+        anchors = await checkAnchors(catalogPath, store, recorded?.accountSid ?? null);
+      } catch (error) {
+        anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [], error: describeError(error, knownSecrets) };
+      }
+      const anchorSummary = { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest, ...(anchors.error ? { error: anchors.error } : {}) };
       bar?.start('report', Object.values(catalog.countByState()).reduce((a, n) => a + n, 0));
       const result = await writeReport({
         onFax: bar ? () => bar.advance() : undefined,
@@ -73,11 +85,13 @@ async function runReport(flags: ReportFlags): Promise<number> {
         organization: flags.organization ?? null,
         knownSecrets,
         softwareAgent: 'fax-sunset 0.1.0',
+        disclosures: readDisclosures(catalogPath),
+        anchors: anchorSummary,
       });
       bar?.stop();
       const { model } = result;
       const chainOk = model.chain.intact;
-      const code = chainOk && result.missingObjects.total === 0 ? ExitCode.ok : ExitCode.itemsLeft;
+      const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
       recordReportRun(catalogPath, resolve(flags.out), code, model);
       if (flags.json) {
         printSummaryLine({
@@ -92,6 +106,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
             payloadOxum: result.payload.oxum,
             bagComplete: result.payload.complete,
             missingObjects: result.missingObjects.total,
+            anchors: anchorSummary,
         });
       } else {
         if (!flags.quiet) {
@@ -108,6 +123,8 @@ async function runReport(flags: ReportFlags): Promise<number> {
       if (!chainOk) {
         process.stderr.write(`fax-sunset: the catalog's event chain is BROKEN at event #${model.chain.brokenAtId ?? '?'}: its history was edited; the report says so\n`);
       }
+      for (const line of anchorProblems(anchors)) process.stderr.write(`fax-sunset: ${line}\n`);
+      if (anchors.error) process.stderr.write(`fax-sunset: warning: the chain anchors in the store could not be checked: ${anchors.error}\n`);
       if (result.missingObjects.total > 0) {
         process.stderr.write(`fax-sunset: ${result.missingObjects.total} archived objects are missing from the store, so the bag is incomplete (first: ${result.missingObjects.keys[0] ?? ''}); run verify\n`);
       }
@@ -118,6 +135,16 @@ async function runReport(flags: ReportFlags): Promise<number> {
     }
   } finally {
     catalog.close();
+  }
+}
+
+/** The catalog's restores and exports (issue 18 §5), for the report's list. */
+function readDisclosures(catalogPath: string) {
+  const query = new RecordsQuery(catalogPath);
+  try {
+    return query.disclosures().map(disclosureEntryOf);
+  } finally {
+    query.close();
   }
 }
 

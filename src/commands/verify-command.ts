@@ -3,7 +3,8 @@
  */
 import { Command, Option } from 'commander';
 import { runVerify } from '../pipeline/verify-archive.js';
-import { describeError, exitCodeFor, UsageError } from '../errors.js';
+import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
@@ -62,13 +63,23 @@ export function verifyCommand(): Command {
         },
         { full: Boolean(flags.full), samplePercent, concurrency },
       );
-      catalog.finishRun(runId, result.exitCode, { ...result.summary });
+      // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
+      let anchors: AnchorCheck;
+      try {
+        anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
+      } catch (error) {
+        output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
+        anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
+      }
+      for (const line of anchorProblems(anchors)) output.warning(line);
+      if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
+      catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
       // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
       const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
       // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
       const needsReview = catalog.countByState()['needs-review'] ?? 0;
       const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
-      output.summary('verify', { ...result.summary, problems, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
+      output.summary('verify', { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
       runId = null;
       process.exitCode = result.exitCode;
     } catch (error) {

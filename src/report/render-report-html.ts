@@ -147,6 +147,16 @@ ${chainBanner(model)}
   ${runsTable(model.runs)}
 </section>
 
+<section class="panel wide" id="disclosures">
+  <h2>Disclosures <span class="hint">every restore and export, oldest first, from the catalog's event chain</span></h2>
+  ${disclosuresTable(model.disclosures ?? [])}
+</section>
+
+<section class="panel wide" id="anchors">
+  <h2>Chain anchors <span class="hint">the event chain's head as each archive/sync run left it in the store, where the catalog cannot reach</span></h2>
+  ${anchorsLine(model.anchors)}
+</section>
+
 <section class="panel wide" id="check">
   <h2>How to check this archive independently</h2>
   ${checkSection(model, context)}
@@ -303,6 +313,23 @@ function runsTable(runs: readonly RunRecord[]): string {
     })
     .join('');
   return `<div class="scroll"><table><thead><tr><th class="num">#</th><th>Kind</th><th>Started (UTC)</th><th>Took</th><th>By (user@host)</th><th>Outcome</th><th>Summary</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function anchorsLine(anchors: ReportModel['anchors']): string {
+  if (anchors?.error) return `<p><span class="pill warn">not checked</span> The store could not be read for its anchors: ${esc(anchors.error)}</p>`;
+  if (!anchors || !anchors.latest) return '<p class="note">No chain anchor in the store yet (the next archive or sync run writes one).</p>';
+  const l = anchors.latest;
+  const tone = anchors.mismatched.length === 0 ? 'ok' : 'bad';
+  const verdict = anchors.mismatched.length === 0 ? `the catalog matches all ${anchors.checked}` : `the catalog does NOT match ${anchors.mismatched.length} of ${anchors.checked}`;
+  return `<p><span class="pill ${tone}">${esc(verdict)}</span> Latest: run ${l.runId}, ${l.events} events, head <code>${esc(l.headHash)}</code>, written ${esc(formatTime(l.writtenAt))} (${l.matched ? 'matched' : 'NOT matched'}).</p>` +
+    anchors.mismatched.map((m) => `<p class="note">${esc(m.key)}: ${esc(m.problem)}</p>`).join('');
+}
+
+function disclosuresTable(list: NonNullable<ReportModel['disclosures']>): string {
+  if (list.length === 0) return '<p class="note">No restores or exports recorded.</p>';
+  const rows = list.map((d) => `<tr><td class="num">${d.eventId}</td><td>${esc(formatTime(d.at))}</td><td>${esc(d.action)}</td><td class="who">${esc(d.by)}</td>` +
+    `<td class="num">${d.sids.length}</td><td class="small">${esc(d.sids.join(' '))}</td><td class="small">${esc(d.destination)}</td><td class="small"><code>${esc(d.manifestSha256)}</code></td></tr>`).join('');
+  return `<div class="scroll"><table><thead><tr><th class="num">Event</th><th>At (UTC)</th><th>Action</th><th>By (user@host)</th><th class="num">Faxes</th><th>Sids</th><th>To</th><th>Manifest SHA-256</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** `user@host` from the run's options (recorded at its start), or — for runs older than that record. */

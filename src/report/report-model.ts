@@ -10,6 +10,8 @@ import { ARCHIVED_STATES, FAX_STATES, type FaxState } from '../catalog/fax-state
 import type { FaxRow, RunRecord, VerificationMethod } from '../catalog/catalog.js';
 import { redactSecrets } from '../errors.js';
 import type { AccountCoverage } from '../pipeline/listing-sweeps.js';
+import type { DisclosureEntry } from '../records/disclosure-log.js';
+import type { AnchorSummary } from '../records/chain-anchors.js';
 
 /** Twilio prunes fax records and media 180 days after creation. */
 export const TWILIO_RETENTION_DAYS = 180;
@@ -114,6 +116,10 @@ export interface ReportModel {
   };
   exceptions: Record<ExceptionKind, ExceptionList>;
   runs: RunRecord[];
+  /** The catalog checked against the chain anchors in the store (issue 18 §6); absent when not checked. */
+  anchors?: AnchorSummary;
+  /** Restores and exports, oldest first (issue 18 §5: the archive's accounting of disclosures). */
+  disclosures?: DisclosureEntry[];
   /** `headHash`: the newest event's hash (null when empty or broken): anchor it elsewhere. */
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash: string | null };
   /** Per account: "listed completely up to T" from the listing ledger (issue 11 §3). */
@@ -133,6 +139,8 @@ export interface ReportContext {
 
 export interface ReportFinish {
   runs: readonly RunRecord[];
+  disclosures?: readonly DisclosureEntry[];
+  anchors?: AnchorSummary;
   chain: { intact: boolean; brokenAtId: number | null; events: number; headHash?: string | null };
   listing?: readonly AccountCoverage[];
 }
@@ -383,6 +391,8 @@ export class ReportAccumulator {
         'needs-review': this.exceptions['needs-review'].toJSON(),
       },
       runs: [...extra.runs],
+      disclosures: [...(extra.disclosures ?? [])],
+      ...(extra.anchors ? { anchors: extra.anchors } : {}),
       chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },
       listing: [...(extra.listing ?? [])],
     };

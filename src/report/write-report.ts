@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { Catalog, FaxRow } from '../catalog/catalog.js';
 import { ARCHIVED_STATES } from '../catalog/fax-states.js';
 import { writeCatalogCsv } from '../catalog/csv-export.js';
+import type { DisclosureEntry } from '../records/disclosure-log.js';
+import type { AnchorSummary } from '../records/chain-anchors.js';
 import type { MediaStore } from '../store/media-store.js';
 import {
   BAG_INFO_TXT,
@@ -67,6 +69,10 @@ export interface WriteReportOptions {
   softwareAgent?: string;
   /** Told after each fax of the catalog pass (a progress bar's tick). */
   onFax?: () => void;
+  /** The catalog's restores and exports (issue 18 §5), listed in the report. */
+  disclosures?: readonly DisclosureEntry[];
+  /** The catalog checked against the store's chain anchors (issue 18 §6). */
+  anchors?: AnchorSummary;
 }
 
 export interface ReportResult {
@@ -167,6 +173,8 @@ export async function writeReport(options: WriteReportOptions): Promise<ReportRe
     const accountFiles = accountCsv.finish();
     const model = accumulator.finish({
       runs: options.catalog.listRuns(options.runLimit ?? 50),
+      disclosures: options.disclosures ?? [],
+      ...(options.anchors ? { anchors: options.anchors } : {}),
       chain: options.catalog.checkEventChain(),
       listing: listingCoverageOf(options.catalog, accumulator.accounts()),
     });
