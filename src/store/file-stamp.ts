@@ -9,7 +9,7 @@
  * (archive-fax.ts `putChecked`) on the servers that do not check (moto, s3rver); verification and the
  * pre-delete proof look again. Without a stamp, the S3 store hashes the file as before.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 
 export interface FileStamp {
   dev: bigint;
@@ -20,7 +20,8 @@ export interface FileStamp {
 }
 
 export async function stampFile(path: string): Promise<FileStamp> {
-  const s = await stat(path, { bigint: true });
+  // One local stat: synchronous is cheaper than a trip through the thread pool (measured).
+  const s = statSync(path, { bigint: true });
   return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
 }
 
