@@ -11,6 +11,7 @@ import { verifyCommand } from './commands/verify-command.js';
 import { numbersCommand } from './commands/numbers-command.js';
 import { reportCommand } from './commands/report-command.js';
 import { serveCommand } from './commands/serve-command.js';
+import { resolveCommand } from './commands/resolve-command.js';
 import { EXIT_CODES_HELP } from './commands/summary-line.js';
 
 export function buildCommandTree(runSubcommand: RunSubcommand): Command {
@@ -25,6 +26,7 @@ export function buildCommandTree(runSubcommand: RunSubcommand): Command {
   program.addCommand(numbersCommand());
   program.addCommand(reportCommand());
   program.addCommand(serveCommand());
+  program.addCommand(resolveCommand());
   throwParseErrors(program);
   return program;
 }

@@ -50,12 +50,20 @@ export interface FaxRow {
   lastError: string | null;
   firstSeenAt: string;
   updatedAt: string;
-  /** Set when the media was downloaded (state fetched and later). */
-  media: { size: number; sha256Hex: string; md5Hex: string; contentType: string; pages: number | null } | null;
+  /**
+   * Set when the media was downloaded (state fetched and later). `contentType` is the kind decided
+   * from the bytes; `servedContentType` what the media host's Content-Type said (S3 objects stored
+   * without one are served as application/octet-stream or binary/octet-stream).
+   */
+  media: { size: number; sha256Hex: string; md5Hex: string; contentType: string; pages: number | null; servedContentType?: string | null } | null;
   objects: ObjectRecord[];
   /** Verified objects a newer version superseded (new media under a new key): still in the store, oldest first. */
   previousObjects?: ObjectVersionRecord[];
   deletion: DeletionRecord | null;
+  /** Why a person must decide (state needs-review; kept afterwards as history). */
+  reviewReason?: string | null;
+  /** When an operator accepted the fax without its media (`resolve --accept-missing-media`). */
+  missingMediaAcceptedAt?: string | null;
 }
 
 /** A verified object superseded by a newer version of the fax (issue 11 §6): its bytes stay in the store. */
@@ -224,6 +232,19 @@ export interface Catalog {
   markFailed(sid: string, reason: string): void;
   /** Gone from Twilio before it was archived. */
   markLost(sid: string, reason: string): void;
+  /**
+   * The record says media, but none can be had (listed/fetched/stored/failed -> needs-review). Not
+   * retried, never deleted; the reason (no secrets) is kept. Idempotent.
+   */
+  markNeedsReview(sid: string, reason: string): void;
+  /**
+   * An operator's decision, written to the event log with the reason: a needs-review fax goes back to
+   * `listed` accepted without its media, so the next run archives its metadata alone (-> metadata-only).
+   * Refused (InvariantError) for a fax in any other state.
+   */
+  acceptMissingMedia(sid: string, reason: string, by: string | null): void;
+  /** Faxes in needs-review, oldest first, at most `limit`. */
+  listNeedsReview(options: { accountSid?: string; limit: number }): FaxRow[];
   /** Back to `listed` so it is archived again (media changed, or a re-audit found the object bad). No-op when listed. */
   resetToListed(sid: string, reason: string): void;
 

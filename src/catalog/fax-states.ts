@@ -6,7 +6,17 @@
  *     │           │           │          │
  *     ├─> stored (no media: the sidecar is the whole archive) ──> metadata-only ──> deleted
  *     ├─> failed (reason, attempts) ──> listed      (retried on the next pass)
- *     └─> lost    (gone from Twilio before it was archived: reported loudly, never silently dropped)
+ *     ├─> lost    (gone from Twilio before it was archived: reported loudly, never silently dropped)
+ *     └─> needs-review (the record says media, but none can be had: a person decides) ──> listed
+ *
+ * `needs-review` (issue 11 §2) is reached from listed/fetched/stored/failed when Twilio's record says
+ * the fax has media (media_url, media_sid, or pages on a received/delivered fax) yet neither a fresh
+ * fetch nor the FaxMedia subresource gives bytes. It is never deletable, never retried by a run (so
+ * it never makes a nightly run exit 1 forever), and is named in the summary, the report and verify.
+ * The ways out: Twilio's record changes (a newer date_updated sends it back to `listed`), or
+ * `fax-sunset resolve FX... --accept-missing-media --reason "..."`, which records the decision in the
+ * event log and sends it to `listed` marked as accepted without media: the next run archives its
+ * metadata alone and it ends `metadata-only` (then deletable like any metadata-only fax).
  *
  * A fax seen again with a newer `date_updated` goes back to `listed` unless deleted (the old
  * version is kept in the history table): new media is fetched again, unchanged media keeps its
@@ -22,18 +32,20 @@ export const FAX_STATES = [
   'deleted',
   'failed',
   'lost',
+  'needs-review',
 ] as const;
 export type FaxState = (typeof FAX_STATES)[number];
 
 /** from -> the states it may move to. */
 export const FAX_TRANSITIONS: Readonly<Record<FaxState, readonly FaxState[]>> = {
-  listed: ['listed', 'fetched', 'stored', 'failed', 'lost'],
-  fetched: ['listed', 'stored', 'failed', 'lost'],
-  stored: ['listed', 'verified', 'metadata-only', 'failed', 'lost'],
+  listed: ['listed', 'fetched', 'stored', 'failed', 'lost', 'needs-review'],
+  fetched: ['listed', 'stored', 'failed', 'lost', 'needs-review'],
+  stored: ['listed', 'verified', 'metadata-only', 'failed', 'lost', 'needs-review'],
   verified: ['listed', 'deleted', 'failed'],
   'metadata-only': ['listed', 'deleted', 'failed'],
-  failed: ['listed', 'failed', 'lost'],
+  failed: ['listed', 'failed', 'lost', 'needs-review'],
   lost: ['listed'],
+  'needs-review': ['listed', 'needs-review'],
   deleted: [],
 };
 
@@ -59,6 +71,9 @@ export const ARCHIVED_STATES: readonly FaxState[] = ['verified', 'metadata-only'
 
 /** States a run must pick up again (an earlier run left them unfinished). */
 export const UNFINISHED_STATES: readonly FaxState[] = ['listed', 'fetched', 'stored', 'failed'];
+
+/** States only a person can move on (`fax-sunset resolve`), or a change at Twilio: never retried, never deleted. */
+export const REVIEW_STATES: readonly FaxState[] = ['needs-review'];
 
 export function isDeletable(state: FaxState): boolean {
   return DELETABLE_STATES.includes(state);

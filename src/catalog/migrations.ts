@@ -19,6 +19,11 @@ export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /**
+   * The migration rebuilds a table others reference (SQLite's 12-step ALTER procedure): foreign keys
+   * are switched off around its transaction (the pragma is a no-op inside one) and checked before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 const DELETABLE = `('verified', 'metadata-only')`;
@@ -227,6 +232,107 @@ END;
 `,
   },
   {
+    version: 2,
+    description: "faxes: state 'needs-review' with its reason, and an operator's acceptance of missing media (issue 11 §2)",
+    rebuildsTables: true,
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt (sqlite.org/lang_altertable.html,
+    // "other kinds of table schema changes"), and every index and trigger migration 1 put on faxes is
+    // made again, word for word. Triggers on other tables that read faxes are untouched (they name it
+    // by name). test/catalog/sqlite-catalog-triggers.test.ts runs every invariant on a migrated v1 file too.
+    sql: `
+CREATE TABLE faxes_v2 (
+  sid TEXT PRIMARY KEY,
+  account_sid TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('listed','fetched','stored','verified','metadata-only','deleted','failed','lost','needs-review')),
+  status TEXT,
+  direction TEXT,
+  from_number TEXT,
+  to_number TEXT,
+  quality TEXT,
+  media_sid TEXT,
+  media_url TEXT,
+  num_pages INTEGER,
+  duration INTEGER,
+  price TEXT,
+  price_unit TEXT,
+  api_version TEXT,
+  url TEXT,
+  links TEXT,
+  date_created TEXT,
+  date_updated TEXT,
+  created_key TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  first_seen_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  state_changed_at TEXT NOT NULL,
+  last_run_id INTEGER,
+  media_size INTEGER,
+  media_sha256 TEXT,
+  media_md5 TEXT,
+  media_content_type TEXT,
+  media_pages INTEGER,
+  review_reason TEXT,            -- why a person must decide (needs-review); kept after as history
+  missing_media_accepted_at TEXT, -- set by 'resolve --accept-missing-media': archived without its media
+  media_served_content_type TEXT, -- the Content-Type the media host sent (the kind is decided from the bytes)
+  CHECK (state <> 'needs-review' OR review_reason IS NOT NULL)
+);
+INSERT INTO faxes_v2 (sid, account_sid, state, status, direction, from_number, to_number, quality, media_sid, media_url,
+  num_pages, duration, price, price_unit, api_version, url, links, date_created, date_updated, created_key, raw, attempts,
+  last_error, first_seen_at, updated_at, state_changed_at, last_run_id, media_size, media_sha256, media_md5,
+  media_content_type, media_pages)
+SELECT sid, account_sid, state, status, direction, from_number, to_number, quality, media_sid, media_url,
+  num_pages, duration, price, price_unit, api_version, url, links, date_created, date_updated, created_key, raw, attempts,
+  last_error, first_seen_at, updated_at, state_changed_at, last_run_id, media_size, media_sha256, media_md5,
+  media_content_type, media_pages FROM faxes;
+DROP TABLE faxes;
+-- Legacy rename: the triggers of deletions and objects name 'faxes', which does not exist for this
+-- one statement; the modern rename would refuse to re-check them (and has nothing to rewrite).
+PRAGMA legacy_alter_table = ON;
+ALTER TABLE faxes_v2 RENAME TO faxes;
+PRAGMA legacy_alter_table = OFF;
+
+CREATE INDEX faxes_state_created ON faxes (state, created_key, sid);
+CREATE INDEX faxes_account_created ON faxes (account_sid, created_key, sid);
+CREATE INDEX faxes_created ON faxes (created_key, sid);
+CREATE INDEX faxes_unfinished ON faxes (created_key, sid) WHERE state IN ('listed','fetched','stored','failed');
+CREATE INDEX faxes_deletable ON faxes (created_key, sid) WHERE state IN ${DELETABLE};
+CREATE INDEX faxes_needs_review ON faxes (created_key, sid) WHERE state = 'needs-review';
+
+-- New in 2 (created first, so SQLite runs it after migration 1's guards): a fax whose record says media ends metadata-only only when a person accepted it without
+-- (the decision is in the event log); otherwise its media must be archived or it waits in needs-review.
+CREATE TRIGGER faxes_metadata_only_needs_no_media_or_acceptance BEFORE UPDATE OF state ON faxes
+WHEN NEW.state = 'metadata-only' AND OLD.state <> 'metadata-only' AND NEW.missing_media_accepted_at IS NULL
+  AND (COALESCE(NEW.media_sid, '') <> '' OR COALESCE(NEW.media_url, '') <> ''
+       OR (COALESCE(NEW.num_pages, 0) > 0 AND NEW.status IN ('received','delivered')))
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a fax whose record says media is metadata-only only when a person accepted it without');
+END;
+CREATE TRIGGER faxes_deleted_requires_receipt BEFORE UPDATE OF state ON faxes
+WHEN NEW.state = 'deleted' AND OLD.state <> 'deleted' AND (
+  OLD.state NOT IN ${DELETABLE}
+  OR NOT EXISTS (SELECT 1 FROM deletions WHERE fax_sid = NEW.sid AND receipt_at IS NOT NULL AND cancelled_at IS NULL
+                 AND (http_status = 404 OR http_status BETWEEN 200 AND 299)))
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a fax becomes deleted only from verified/metadata-only with a deletion receipt');
+END;
+CREATE TRIGGER faxes_verified_requires_verified_objects BEFORE UPDATE OF state ON faxes
+WHEN NEW.state IN ${DELETABLE} AND (
+  NOT EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid)
+  OR EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid AND verified_at IS NULL)
+  OR (NEW.state = 'verified' AND NOT EXISTS (SELECT 1 FROM objects WHERE fax_sid = NEW.sid AND kind = 'media')))
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a fax is verified only when every stored object is verified');
+END;
+CREATE TRIGGER faxes_insert_starts_unproven BEFORE INSERT ON faxes
+WHEN NEW.state IN ('verified','metadata-only','deleted')
+BEGIN
+  SELECT RAISE(ABORT, 'refused by the catalog: a new fax row cannot start verified, metadata-only or deleted');
+END;
+`,
+  },
+  {
     version: 3,
     description: 'deletion proof taken at the moment of deletion (same run); superseded object versions kept',
     sql: `
@@ -339,10 +445,19 @@ export function migrate(db: MigrationDatabase, path: string): number {
   }
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-    })();
+    const foreignKeys = Number(db.pragma('foreign_keys', { simple: true }));
+    if (migration.rebuildsTables) db.exec('PRAGMA foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        if (migration.rebuildsTables && db.pragma('foreign_key_check', { simple: true }) !== undefined) {
+          throw new ConfigurationError(`the catalog ${path}: migration ${migration.version} would break a foreign key; nothing was changed`);
+        }
+        db.exec(`PRAGMA user_version = ${migration.version}`);
+      })();
+    } finally {
+      if (migration.rebuildsTables && foreignKeys === 1) db.exec('PRAGMA foreign_keys = ON');
+    }
   }
   return LATEST_SCHEMA_VERSION;
 }

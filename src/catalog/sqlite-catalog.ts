@@ -35,6 +35,7 @@ import { canonicalJson, eventHash, eventHashOfJson, GENESIS_HASH } from './event
 import { createdKeyFor, faxColumnsFrom, redactDeep, type FaxColumns } from './fax-columns.js';
 import { canTransition, DELETABLE_STATES, FAX_STATES, UNFINISHED_STATES, type FaxState } from './fax-states.js';
 import { compareFaxVersions, mediaChanged } from './fax-version.js';
+import { archiveNeedsMedia } from './media-evidence.js';
 import { fsProblem } from './fs-problem.js';
 import { assertSchemaCurrent, migrate } from './migrations.js';
 import { runIdentity } from '../run-identity.js';
@@ -79,6 +80,9 @@ interface FaxDbRow {
   media_md5: string | null;
   media_content_type: string | null;
   media_pages: number | null;
+  review_reason: string | null;
+  missing_media_accepted_at: string | null;
+  media_served_content_type: string | null;
 }
 
 interface StateRow {
@@ -86,6 +90,15 @@ interface StateRow {
   state: FaxState;
   attempts: number;
   media_sid: string | null;
+  media_url: string | null;
+  num_pages: number | null;
+  status: string | null;
+  missing_media_accepted_at: string | null;
+}
+
+/** Whether the archive of this fax must hold media (media-evidence.ts: never one field alone). */
+function needsMedia(fax: StateRow): boolean {
+  return archiveNeedsMedia(fax, fax.missing_media_accepted_at !== null);
 }
 
 interface ObjectDbRow {
@@ -277,6 +290,8 @@ export class SqliteCatalog implements Catalog {
         // written again; new media is fetched again.
         const backToListed = stored.state !== 'deleted' && stored.state !== 'listed';
         if (backToListed) this.setState(c.sid, stored.state, 'listed', at, { clearMedia: newMedia });
+        // An operator accepted this fax without media; Twilio now says other media: archive that.
+        if (newMedia) this.stmt.clearMissingMediaAccepted.run(c.sid);
         this.appendEventInTransaction(
           'fax-updated',
           { runId, previousDateUpdated: stored.date_updated, dateUpdated: c.dateUpdated, mediaChanged: newMedia, previousState: stored.state, state: backToListed ? 'listed' : stored.state },
@@ -381,7 +396,7 @@ export class SqliteCatalog implements Catalog {
   private fetchedInTransaction(sid: string, media: NonNullable<FaxRow['media']>, at: string): void {
     const fax = this.requireFax(sid);
     this.assertTransition(fax, 'fetched');
-    this.stmt.setMedia.run(media.size, media.sha256Hex, media.md5Hex, media.contentType, media.pages, at, sid);
+    this.stmt.setMedia.run(media.size, media.sha256Hex, media.md5Hex, media.contentType, media.pages, media.servedContentType ?? null, at, sid);
     this.setState(sid, fax.state, 'fetched', at);
   }
 
@@ -389,7 +404,7 @@ export class SqliteCatalog implements Catalog {
     const kinds = objects.map((o) => o.kind);
     const fax = this.requireFax(sid);
     this.assertTransition(fax, 'stored');
-    if (fax.media_sid && !kinds.includes('media')) {
+    if (needsMedia(fax) && !kinds.includes('media')) {
       throw new InvariantError(`fax ${sid} has media on Twilio: it is stored only together with its media object`);
     }
     for (const o of objects) {
@@ -421,7 +436,7 @@ export class SqliteCatalog implements Catalog {
 
   private verifiedInTransaction(sid: string, verifications: readonly { kind: ObjectKind; method: VerificationMethod; at: string }[], at: string): void {
     const fax = this.requireFax(sid);
-    const target: FaxState = fax.media_sid ? 'verified' : 'metadata-only';
+    const target: FaxState = needsMedia(fax) ? 'verified' : 'metadata-only';
     this.assertTransition(fax, target);
     for (const v of verifications) {
       if (this.stmt.verifyObject.run(v.at, v.method, sid, v.kind).changes === 0) {
@@ -455,6 +470,39 @@ export class SqliteCatalog implements Catalog {
       this.setState(sid, fax.state, 'lost', at);
       this.appendEventInTransaction('lost', { from: fax.state, reason: clean }, sid, at);
     });
+  }
+
+  markNeedsReview(sid: string, reason: string): void {
+    const clean = cleanReason(reason);
+    this.write(() => {
+      const at = this.iso();
+      const fax = this.requireFax(sid);
+      this.assertTransition(fax, 'needs-review');
+      if (fax.state === 'needs-review') return;
+      this.stmt.setReviewReason.run(clean, sid);
+      this.setState(sid, fax.state, 'needs-review', at, { clearMedia: true });
+      this.appendEventInTransaction('needs-review', { from: fax.state, reason: clean }, sid, at);
+    });
+  }
+
+  acceptMissingMedia(sid: string, reason: string, by: string | null): void {
+    const clean = cleanReason(reason);
+    if (clean === '') throw new InvariantError(`fax ${sid}: accepting missing media needs a reason`);
+    this.durable(() => {
+      const at = this.iso();
+      const fax = this.requireFax(sid);
+      if (fax.state !== 'needs-review') {
+        throw new InvariantError(`refused: fax ${sid} is ${fax.state}, not needs-review; only a fax waiting for review can be accepted without media`);
+      }
+      this.stmt.acceptMissingMedia.run(at, sid);
+      this.setState(sid, fax.state, 'listed', at, { clearMedia: true });
+      this.appendEventInTransaction('missing-media-accepted', { reason: clean, by, from: fax.state }, sid, at);
+    });
+  }
+
+  listNeedsReview(options: { accountSid?: string; limit: number }): FaxRow[] {
+    const rows = (this.stmt.listNeedsReview.all({ account: options.accountSid ?? null, limit: options.limit }) as FaxDbRow[]);
+    return rows.map((r) => this.toFaxRow(r));
   }
 
   resetToListed(sid: string, reason: string): void {
@@ -742,8 +790,9 @@ export class SqliteCatalog implements Catalog {
 
   /** FAX_TRANSITIONS, in code: any other move is a bug above the catalog. */
   private assertTransition(fax: StateRow, to: FaxState): void {
-    if (!canTransition(fax.state, to, { hasMedia: Boolean(fax.media_sid) })) {
-      throw new InvariantError(`refused: fax ${fax.sid} cannot move from ${fax.state} to ${to} (${fax.media_sid ? 'it has' : 'it has no'} media)`);
+    const hasMedia = needsMedia(fax);
+    if (!canTransition(fax.state, to, { hasMedia })) {
+      throw new InvariantError(`refused: fax ${fax.sid} cannot move from ${fax.state} to ${to} (${hasMedia ? 'it has' : 'it has no'} media)`);
     }
   }
 
@@ -788,11 +837,13 @@ export class SqliteCatalog implements Catalog {
       updatedAt: r.updated_at,
       media:
         r.media_sha256 !== null && r.media_md5 !== null && r.media_size !== null
-          ? { size: r.media_size, sha256Hex: r.media_sha256, md5Hex: r.media_md5, contentType: r.media_content_type ?? '', pages: r.media_pages }
+          ? { size: r.media_size, sha256Hex: r.media_sha256, md5Hex: r.media_md5, contentType: r.media_content_type ?? '', pages: r.media_pages, ...(r.media_served_content_type === null ? {} : { servedContentType: r.media_served_content_type }) }
           : null,
       objects,
       previousObjects,
       deletion: deletion ? toDeletionRecord(deletion) : null,
+      reviewReason: r.review_reason,
+      missingMediaAcceptedAt: r.missing_media_accepted_at,
     };
   }
 }
@@ -864,7 +915,7 @@ function setUmask(mask: number): number | null {
 
 const FAX_COLUMNS = `sid, account_sid, state, status, direction, from_number, to_number, num_pages, media_sid, date_created,
   date_updated, raw, attempts, last_error, first_seen_at, updated_at, media_size, media_sha256, media_md5, media_content_type,
-  media_pages, created_key`;
+  media_pages, created_key, review_reason, missing_media_accepted_at, media_served_content_type`;
 
 function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
@@ -890,10 +941,15 @@ function prepareStatements(db: Database.Database) {
     history: p(`SELECT * FROM fax_history WHERE fax_sid = ? ORDER BY id`),
 
     getFax: p(`SELECT ${FAX_COLUMNS} FROM faxes WHERE sid = ?`),
-    getState: p(`SELECT sid, state, attempts, media_sid FROM faxes WHERE sid = ?`),
+    getState: p(`SELECT sid, state, attempts, media_sid, media_url, num_pages, status, missing_media_accepted_at FROM faxes WHERE sid = ?`),
+    setReviewReason: p(`UPDATE faxes SET review_reason = ? WHERE sid = ?`),
+    acceptMissingMedia: p(`UPDATE faxes SET missing_media_accepted_at = ? WHERE sid = ?`),
+    clearMissingMediaAccepted: p(`UPDATE faxes SET missing_media_accepted_at = NULL WHERE sid = ?`),
+    listNeedsReview: p(`SELECT ${FAX_COLUMNS} FROM faxes WHERE state = 'needs-review' AND (@account IS NULL OR account_sid = @account)
+      ORDER BY created_key, sid LIMIT @limit`),
     setState: p(`UPDATE faxes SET state = ?, state_changed_at = ?, updated_at = ? WHERE sid = ?`),
-    setMedia: p(`UPDATE faxes SET media_size = ?, media_sha256 = ?, media_md5 = ?, media_content_type = ?, media_pages = ?, updated_at = ? WHERE sid = ?`),
-    clearMedia: p(`UPDATE faxes SET media_size = NULL, media_sha256 = NULL, media_md5 = NULL, media_content_type = NULL, media_pages = NULL WHERE sid = ?`),
+    setMedia: p(`UPDATE faxes SET media_size = ?, media_sha256 = ?, media_md5 = ?, media_content_type = ?, media_pages = ?, media_served_content_type = ?, updated_at = ? WHERE sid = ?`),
+    clearMedia: p(`UPDATE faxes SET media_size = NULL, media_sha256 = NULL, media_md5 = NULL, media_content_type = NULL, media_pages = NULL, media_served_content_type = NULL WHERE sid = ?`),
     fail: p(`UPDATE faxes SET state = 'failed', attempts = attempts + 1, last_error = ?, state_changed_at = ?, updated_at = ? WHERE sid = ?`),
     setLastError: p(`UPDATE faxes SET last_error = ? WHERE sid = ?`),
 

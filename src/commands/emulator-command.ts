@@ -29,6 +29,21 @@ interface EmulatorFlags {
   apiKeys?: string;
   suspendedAccounts?: string;
   closedAccounts?: string;
+  clockSpeed: string;
+  pruning: boolean;
+  mediaTokenTtl?: string;
+  failedWithMedia: boolean;
+  inexactContentTypes: string;
+  contradictoryMedia: string;
+  inProgress: string;
+  expiredTokenInListings: string;
+  realWorldFiles: string;
+}
+
+function share(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a share within 0..1, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** Flags to EmulatorOptions; throws UsageError naming the bad flag. Pure: exported for tests. */
@@ -75,6 +90,19 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
   if ((options.suspendedAccounts ?? 0) + (options.closedAccounts ?? 0) > (options.accounts ?? 2)) {
     throw new UsageError('--suspended-accounts plus --closed-accounts cannot exceed --accounts');
   }
+  const speed = Number(flags.clockSpeed ?? '1');
+  if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--clock-speed must be a positive number, got ${JSON.stringify(flags.clockSpeed)}`);
+  options.clockSpeed = speed;
+  options.pruning = flags.pruning !== false;
+  if (flags.mediaTokenTtl !== undefined) options.mediaTokenTtlSeconds = int(flags.mediaTokenTtl, '--media-token-ttl');
+  options.world = {
+    failedWithMedia: flags.failedWithMedia !== false,
+    inexactContentTypes: share(flags.inexactContentTypes ?? '0.05', '--inexact-content-types'),
+    contradictoryMedia: share(flags.contradictoryMedia ?? '0', '--contradictory-media'),
+    inProgress: share(flags.inProgress ?? '0', '--in-progress'),
+    expiredTokenInListings: share(flags.expiredTokenInListings ?? '0', '--expired-token-in-listings'),
+    realWorldFiles: share(flags.realWorldFiles ?? '0', '--real-world-files'),
+  };
   if (flags.now !== undefined) {
     const now = new Date(flags.now);
     if (!Number.isFinite(now.getTime())) throw new UsageError(`--now must be an ISO 8601 date, got ${JSON.stringify(flags.now)}`);
@@ -117,6 +145,15 @@ export function emulatorCommand(): Command {
     .addOption(new Option('--api-keys <kinds>', 'API key kind of every account (standard|main), or one per account comma separated, main first').default('standard'))
     .addOption(new Option('--suspended-accounts <n>', 'subaccounts suspended at start (their credentials answer 401 / 20003)'))
     .addOption(new Option('--closed-accounts <n>', 'subaccounts closed at start (listed as closed; their data goes 30 days later)'))
+    .addOption(new Option('--clock-speed <x>', 'emulator seconds per real second (POST /_emulator/clock also moves it)').default('1'))
+    .addOption(new Option('--no-pruning', "keep faxes past Twilio's 180 days as the clock moves"))
+    .addOption(new Option('--media-token-ttl <seconds>', 'lifetime of the session token in media URLs: past it, before --media-ttl, 400 ExpiredToken'))
+    .addOption(new Option('--no-failed-with-media', 'outbound failed/busy/no-answer faxes carry no media (real ones often did)'))
+    .addOption(new Option('--inexact-content-types <share>', 'share of media served as application/ or binary/octet-stream').default('0.05'))
+    .addOption(new Option('--contradictory-media <share>', 'share of faxes with media_sid but no media_url, or media_url but no media_sid').default('0'))
+    .addOption(new Option('--expired-token-in-listings <share>', 'share of listed media URLs whose session token already expired (400 ExpiredToken)').default('0'))
+    .addOption(new Option('--real-world-files <share>', 'share of media as real writers make it (PDF object streams, incremental updates, multi-strip TIFFs)').default('0'))
+    .addOption(new Option('--in-progress <share>', 'share of faxes still queued/processing/sending/receiving, final as the clock moves').default('0'))
     .action(async (flags: EmulatorFlags) => {
       // Listen for the stop signal before anything is printed: a supervisor may signal as soon as it
       // reads the start-up line, and an unhandled SIGTERM would kill the process without closing.

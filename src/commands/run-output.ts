@@ -102,7 +102,7 @@ function humanOutput(quiet: boolean): RunOutput {
     },
     fax(result) {
       bytes += result.bytes;
-      if (result.outcome === 'failed' || result.outcome === 'lost') {
+      if (result.outcome === 'failed' || result.outcome === 'lost' || result.outcome === 'needs-review') {
         say(`${result.outcome.toUpperCase()} ${result.sid}: ${result.error ?? 'gone from Twilio before it was archived'}`);
       }
       bar?.advance(1, `${formatBytes(bytes)} media stored`);

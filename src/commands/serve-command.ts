@@ -89,7 +89,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
     .addOption(new Option('--media-type <type>', 'media Twilio keeps for received faxes').choices([...FAX_MEDIA_TYPES]).default('application/pdf'))
     .addOption(new Option('--page-size <size>', 'page size of received faxes').choices([...FAX_PAGE_SIZES]).default('letter'))
-    .addOption(new Option('--store-media <bool>', 'whether Twilio keeps the media (false: archived metadata-only)').choices(['true', 'false']).default('true'))
+    .addOption(new Option('--store-media <bool>', 'whether Twilio keeps the media (false: archived metadata-only, accepted without media in the event log)').choices(['true', 'false']).default('true'))
     .option('--insecure-skip-signature', 'accept requests without a valid X-Twilio-Signature (local trials only!)')
     .option('--workers <n>', 'faxes archived at once', '4')
     .option('--max-attempts <n>', 'give up retrying a failing fax after this many attempts', '10')

@@ -65,7 +65,10 @@ export function verifyCommand(): Command {
       catalog.finishRun(runId, result.exitCode, { ...result.summary });
       // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
       const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
-      output.summary('verify', { ...result.summary, problems, store: store.displayUrl, exitCode: result.exitCode });
+      // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
+      const needsReview = catalog.countByState()['needs-review'] ?? 0;
+      const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
+      output.summary('verify', { ...result.summary, problems, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
       runId = null;
       process.exitCode = result.exitCode;
     } catch (error) {

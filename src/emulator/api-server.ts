@@ -40,6 +40,7 @@ export function createApiHandler(ctx: EmulatorContext, control: ControlHandler) 
     const url = new URL(req.url ?? '/', ctx.apiOrigin);
     const requestId = newRequestId();
     res.setHeader('Twilio-Request-Id', requestId);
+    ctx.clockEffects?.tick(ctx.clock.now());
     if (url.pathname.startsWith('/_emulator/')) {
       await control(req, res, url);
       return;

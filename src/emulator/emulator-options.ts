@@ -1,6 +1,7 @@
 import type { ApiKeyKind } from './emulator-records.js';
 
 /** What `startEmulator` accepts, and the defaults that make its data deterministic. */
+import { DEFAULT_WORLD_BEHAVIOURS, type WorldBehaviourOptions } from './world-behaviours.js';
 
 export type FaultKind = '500' | '503' | 'reset' | 'truncate' | 'corrupt' | 'slow';
 export const FAULT_KINDS: readonly FaultKind[] = ['500', '503', 'reset', 'truncate', 'corrupt', 'slow'];
@@ -48,6 +49,17 @@ export interface EmulatorOptions {
   suspendedAccounts?: number;
   /** Subaccounts closed at start-up (the last ones); their data goes 30 days later. Default 0. */
   closedAccounts?: number;
+  /** Emulator seconds per real second (the clock also moves by POST /_emulator/clock). Default 1. */
+  clockSpeed?: number;
+  /** Twilio's 180-day pruning as the clock moves (clock-effects.ts). Default true. */
+  pruning?: boolean;
+  /**
+   * Lifetime of the temporary credentials (X-Amz-Security-Token) a media URL is signed with: past it
+   * and before X-Amz-Expires the media host answers 400 ExpiredToken. Default: mediaTtlSeconds (never early).
+   */
+  mediaTokenTtlSeconds?: number;
+  /** The fax world as it was (world-behaviours.ts); unset fields take their defaults. */
+  world?: Partial<WorldBehaviourOptions>;
 }
 
 export interface ResolvedEmulatorOptions {
@@ -71,6 +83,10 @@ export interface ResolvedEmulatorOptions {
   apiKeys: readonly ApiKeyKind[];
   suspendedAccounts: number;
   closedAccounts: number;
+  clockSpeed: number;
+  pruning: boolean;
+  mediaTokenTtlSeconds: number;
+  world: WorldBehaviourOptions;
 }
 
 export const DEFAULT_EMULATOR_NOW = new Date('2021-12-01T00:00:00Z');
@@ -96,7 +112,18 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
   }
   const nowMs = (options.now ?? DEFAULT_EMULATOR_NOW).getTime();
   if (!Number.isFinite(nowMs)) throw new RangeError('now must be a valid date');
+  const clockSpeed = options.clockSpeed ?? 1;
+  if (!(clockSpeed > 0) || !Number.isFinite(clockSpeed)) throw new RangeError(`clockSpeed must be a positive number, got ${clockSpeed}`);
+  const world = { ...DEFAULT_WORLD_BEHAVIOURS, ...options.world };
+  for (const name of ['inexactContentTypes', 'contradictoryMedia', 'inProgress', 'expiredTokenInListings', 'realWorldFiles'] as const) {
+    if (!(world[name] >= 0 && world[name] <= 1)) throw new RangeError(`world.${name} must be a share within 0..1, got ${world[name]}`);
+  }
+  const mediaTtlSeconds = nonNegativeInt(options.mediaTtlSeconds, 7200, 'mediaTtlSeconds');
   return {
+    clockSpeed,
+    pruning: options.pruning ?? true,
+    mediaTokenTtlSeconds: nonNegativeInt(options.mediaTokenTtlSeconds, mediaTtlSeconds, 'mediaTokenTtlSeconds'),
+    world,
     faxes: nonNegativeInt(options.faxes, 200, 'faxes'),
     numbers: nonNegativeInt(options.numbers, 6, 'numbers'),
     accounts,

@@ -45,6 +45,19 @@ export interface FaxRecord {
   contentType: FaxContentType;
   /** Bumped when a test hook changes the media, so the bytes (and their hash) change too. */
   mediaRevision: number;
+  /**
+   * Pages of the media document when they differ from `numPages` (an outbound fax that failed
+   * carries the whole document to be sent; `num_pages` counts what was sent). Default numPages.
+   */
+  mediaPages?: number | null;
+  /** The Content-Type the media host serves (S3 objects stored without one); default `contentType`. */
+  servedContentType?: string;
+  /** Media in a real-world writer's shape (media/real-world-files.ts) instead of the emulator's own. */
+  realWorldFile?: 'object-streams' | 'incremental-update' | 'multi-strip';
+  /** A record that contradicts itself (world-behaviours.ts): which media field Twilio left null. */
+  hiddenMediaField?: 'media_url' | 'media_sid';
+  /** An in-progress fax: what it becomes, and when, as the emulator's clock moves. */
+  settles?: { atMs: number; status: FaxStatus; numPages: number | null; duration: number | null; price: string | null; mediaSid: string | null };
 }
 
 export interface EmulatorAccount {

@@ -18,6 +18,7 @@ import { FaxTable } from './fax-table.js';
 import { hashHex32 } from './seeded-random.js';
 import { StateJournal, type JournalEntry } from './state-journal.js';
 import { generateWorld } from './world-generator.js';
+import { applyWorldBehaviours } from './world-behaviours.js';
 
 /** Who a request's credentials are: an account by its auth token, or by one of its API keys. */
 export interface EmulatorActor {
@@ -62,6 +63,7 @@ export class EmulatorState {
       this.accountByKey.set(a.apiKeySid, a);
     }
     for (const n of this.numbers) this.numberBySid.set(n.sid, n);
+    applyWorldBehaviours(world.faxes, options.world, options.seed, options.nowMs);
     this.faxes.load(world.faxes);
     if (options.stateFile) {
       const { journal, entries } = StateJournal.open(options.stateFile, {

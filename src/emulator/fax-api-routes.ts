@@ -102,7 +102,7 @@ function listFaxes(ctx: EmulatorContext, request: ApiRequest): ApiResponse {
   return {
     status: 200,
     body: {
-      faxes: faxes.map((f) => faxJson(f, ctx.apiOrigin, mediaUrlFor(ctx, f))),
+      faxes: faxes.map((f) => faxJson(f, ctx.apiOrigin, mediaUrlFor(ctx, f, { inListing: true }))),
       meta: metaPage('faxes', pageNumber, pageSize, {
         first: listUrl(ctx, query, pageSize, 0),
         url: listUrl(ctx, query, pageSize, pageNumber, rawToken ?? undefined),

@@ -17,6 +17,7 @@ import { EmulatorStats, type EmulatorStatsSnapshot } from './emulator-stats.js';
 import { FaultPlan } from './fault-plan.js';
 import { deliverInboundFax, type InboundFaxInput, type InboundFaxResult } from './inbound-fax.js';
 import { MediaSigner } from './media-signer.js';
+import { ClockEffects } from './clock-effects.js';
 import { createMediaHandler } from './media-server.js';
 import { RequestLimits } from './request-limits.js';
 import { faxJson, phoneNumberJson } from './twilio-json.js';
@@ -24,6 +25,7 @@ import { faxJson, phoneNumberJson } from './twilio-json.js';
 export { DEFAULT_EMULATOR_NOW, FAULT_KINDS, type EmulatorOptions, type FaultKind } from './emulator-options.js';
 export type { EmulatorStatsSnapshot } from './emulator-stats.js';
 export { API_KEY_KINDS, type AccountStatus, type ApiKeyKind } from './emulator-records.js';
+export { DEFAULT_WORLD_BEHAVIOURS, type WorldBehaviourOptions } from './world-behaviours.js';
 export type { FaxChange, NewFaxInput } from './emulator-hooks.js';
 export type { InboundFaxInput, InboundFaxResult, WebhookCall } from './inbound-fax.js';
 export { twilioSignature } from './webhook-signature.js';
@@ -109,9 +111,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     options: resolved,
     state,
     stats: new EmulatorStats(),
-    clock: new EmulatorClock(resolved.nowMs),
+    clock: new EmulatorClock(resolved.nowMs, resolved.clockSpeed),
     // Derived from the seed, so URLs handed out before a restart still verify after it.
-    signer: new MediaSigner(createHash('sha256').update(`media-url-key:${resolved.seed}`).digest('hex'), resolved.mediaTtlSeconds),
+    signer: new MediaSigner(createHash('sha256').update(`media-url-key:${resolved.seed}`).digest('hex'), resolved.mediaTtlSeconds, resolved.mediaTokenTtlSeconds),
+    clockEffects: new ClockEffects(state, resolved.pruning),
     faults: new FaultPlan(resolved.seed, resolved.faultRate, resolved.faultKinds),
     limits: new RequestLimits(resolved.concurrencyLimit, resolved.rps),
     apiOrigin: '',

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { realWorldFile } from './media/real-world-files.js';
 import type { EmulatorContext } from './emulator-context.js';
 import type { FaxRecord } from './emulator-records.js';
 import { delay } from './http-io.js';
@@ -27,7 +28,7 @@ export function mediaSpecFor(ctx: EmulatorContext, fax: FaxRecord): FaxMediaSpec
     faxSid: fax.sid,
     seed: ctx.options.seed + fax.mediaRevision * 7919,
     contentType: fax.contentType,
-    numPages: Math.max(fax.numPages ?? 1, 1),
+    numPages: Math.max(fax.mediaPages ?? fax.numPages ?? 1, 1),
     quality: fax.quality,
   };
 }
@@ -91,12 +92,17 @@ export function createMediaHandler(ctx: EmulatorContext) {
     const method = (req.method ?? 'GET').toUpperCase();
     req.resume();
     ctx.stats.mediaRequests++;
+    ctx.clockEffects?.tick(ctx.clock.now());
     if (method !== 'GET' && method !== 'HEAD') return sendXmlError(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     if (req.headers.authorization !== undefined) {
       return sendXmlError(res, 400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter should be specified');
     }
     if (!req.headers['user-agent']) return sendXmlError(res, 403, 'AccessDenied', 'A User-Agent header is required');
     const check = ctx.signer.verify(url.pathname, url.searchParams, ctx.clock.now());
+    if (!check.ok && check.reason === 'token-expired') {
+      // S3's answer when the temporary credentials behind a pre-signed URL expired before the URL did.
+      return sendXmlError(res, 400, 'ExpiredToken', 'The provided token has expired.');
+    }
     if (!check.ok) {
       const message = check.reason === 'expired' ? 'Request has expired' : 'The request signature we calculated does not match the signature you provided';
       return sendXmlError(res, 403, 'AccessDenied', message);
@@ -115,10 +121,12 @@ export function createMediaHandler(ctx: EmulatorContext) {
     if (fault === 'slow') await delay(ctx.options.slowMs);
 
     const spec = mediaSpecFor(ctx, fax);
-    const size = faxMediaSize(spec);
-    const etag = await mediaMd5s.of(spec);
+    // A real-world writer's file (small, built whole) or the emulator's own, generated as it streams.
+    const fixed = fax.realWorldFile ? realWorldFile(fax.realWorldFile, spec.numPages, `${fax.sid}:${fax.mediaRevision}`) : null;
+    const size = fixed ? fixed.length : faxMediaSize(spec);
+    const etag = fixed ? createHash('md5').update(fixed).digest('hex') : await mediaMd5s.of(spec);
     res.writeHead(200, {
-      'Content-Type': fax.contentType,
+      'Content-Type': fax.servedContentType ?? fax.contentType,
       'Content-Length': String(size),
       // As S3 answers a pre-signed GET: the single-part ETag is the MD5 of the stored (clean) bytes.
       ETag: `"${etag}"`,
@@ -133,7 +141,7 @@ export function createMediaHandler(ctx: EmulatorContext) {
     // Where the bytes flip differs from one corrupt answer to the next (as line noise would), still
     // reproducible from the seed and the order of requests.
     const corruptAt = fault === 'corrupt' ? Math.floor(size * (0.1 + 0.8 * hashUnit(ctx.options.seed, 'corrupt-at', url.pathname, ctx.stats.mediaRequests))) : null;
-    const source = createFaxMediaStream(spec);
+    const source = fixed ? Readable.from([fixed]) : createFaxMediaStream(spec);
     const body = new FaultyBody(limit, corruptAt, () => {
       // Cut mid-body: the client sees fewer bytes than Content-Length and a closed connection.
       source.unpipe(body);

@@ -30,11 +30,13 @@ export function faxJson(fax: FaxRecord, apiOrigin: string, mediaUrl: string | nu
     duration: fax.duration,
     from: fax.from,
     links: { media: `${url}/Media` },
-    media_sid: fax.mediaSid,
-    media_url: fax.mediaSid ? mediaUrl : null,
+    // A self-contradicting record (a world flag): one of the two media fields left null.
+    media_sid: fax.hiddenMediaField === 'media_sid' ? null : fax.mediaSid,
+    media_url: fax.mediaSid && fax.hiddenMediaField !== 'media_url' ? mediaUrl : null,
     num_pages: fax.numPages,
     price: fax.price,
-    price_unit: 'USD',
+    // No price, no unit: twilio-node's fax fixtures and captured payloads carry "price_unit": null beside "price": null.
+    price_unit: fax.price === null ? null : 'USD',
     quality: fax.quality,
     sid: fax.sid,
     status: fax.status,

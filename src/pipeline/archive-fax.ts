@@ -12,9 +12,10 @@ import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media
 import { mediaVersionKey, sidecarObjectKey } from '../store/object-layout.js';
 import { verifyStoredObject } from '../store/verify-object.js';
 import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
-import { hasMedia, sidecarFor } from './fax-metadata.js';
-import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic } from './media-inspection.js';
-import { etagVerdict, judgeEtagMismatch, mediaProblems } from './media-check.js';
+import { archiveNeedsMedia, mediaEvidence } from '../catalog/media-evidence.js';
+import { sidecarFor } from './fax-metadata.js';
+import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic, mediaStructureOk } from './media-inspection.js';
+import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from './media-check.js';
 import { spoolToFile, type SpooledFile } from './spool-download.js';
 
 export interface ArchiveFaxContext {
@@ -32,7 +33,7 @@ export interface ArchiveFaxContext {
   knownSecrets: readonly string[];
 }
 
-export type FaxOutcome = 'archived' | 'metadata-only' | 'failed' | 'lost';
+export type FaxOutcome = 'archived' | 'metadata-only' | 'failed' | 'lost' | 'needs-review';
 
 export interface FaxResult {
   sid: string;
@@ -47,6 +48,11 @@ export interface FaxResult {
 
 const MAX_URL_REFRESHES = 2;
 
+/** Whether this fax's archive must hold media: any field says so, unless a person accepted it without. */
+function needsMedia(row: FaxRow): boolean {
+  return archiveNeedsMedia(row.raw, Boolean(row.missingMediaAcceptedAt));
+}
+
 export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<FaxResult> {
   const base = { sid: row.sid, accountSid: row.accountSid };
   try {
@@ -56,10 +62,10 @@ export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<F
     }
     if (row.state === 'stored') {
       const verified = await verifyRecordedObjects(row, ctx);
-      if (verified) return { ...base, outcome: hasMedia(row.raw) ? 'archived' : 'metadata-only', bytes: 0 };
+      if (verified) return { ...base, outcome: needsMedia(row) ? 'archived' : 'metadata-only', bytes: 0 };
       ctx.catalog.resetToListed(row.sid, 'stored object did not verify; archiving again');
     }
-    if (!hasMedia(row.raw)) return await archiveMetadataOnly(row, ctx);
+    if (!needsMedia(row)) return await archiveMetadataOnly(row, ctx);
     if (row.state === 'listed') {
       const kept = await keptMediaObject(row, ctx);
       if (kept) return await rewriteSidecar(row, kept, ctx);
@@ -99,7 +105,12 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
       ctx.catalog.markLost(row.sid, 'Twilio no longer has this fax (404) and it was never archived');
       return { sid: row.sid, accountSid: row.accountSid, outcome: 'lost', bytes: 0 };
     }
+    if ('review' in fetched) {
+      ctx.catalog.markNeedsReview(row.sid, fetched.review);
+      return { sid: row.sid, accountSid: row.accountSid, outcome: 'needs-review', bytes: 0, error: fetched.review };
+    }
     ctx.catalog.markFetched(row.sid, fetched.media);
+    if (fetched.note) ctx.catalog.appendEvent('media-content-type-inexact', { note: fetched.note }, row.sid);
 
     const key = mediaKeyFor(row, fetched.media.sha256Hex, fileExtensionFor(fetched.kind));
     // Media and sidecar go up side by side: each is its own object, verified on its own below.
@@ -182,22 +193,48 @@ interface FetchedMedia {
   kind: 'pdf' | 'tiff';
   stamp: SpooledFile['stamp'];
   media: NonNullable<FaxRow['media']>;
+  /** Set when the served Content-Type did not name the kind the bytes are. */
+  note: string | null;
+}
+
+/** The fax's record says media, but none can be had: a person must decide (needs-review). */
+interface NoMediaToBeHad {
+  review: string;
+}
+
+/**
+ * A fresh media URL from a fresh fetch of the fax. When the record still contradicts itself (media
+ * expected, no media_url: seen on canceled faxes with a media_sid), the FaxMedia subresource is asked
+ * too; the Fax API offers no other way to the bytes, so without a URL the fax goes to needs-review
+ * with what was found (issue 11 §2), never to metadata-only.
+ */
+async function freshMediaUrl(row: FaxRow, ctx: ArchiveFaxContext): Promise<string | NoMediaToBeHad> {
+  const fax = await ctx.gateway.fetchFax(row.sid);
+  if (!fax) return 'lost';
+  if (typeof fax.media_url === 'string' && fax.media_url) return fax.media_url;
+  const listed = mediaEvidence(row.raw).signals;
+  const now = mediaEvidence(fax).signals;
+  const media = await ctx.gateway.listFaxMedia(row.sid);
+  if (media === null) return 'lost';
+  const faxMedia = media.length > 0 ? `FaxMedia lists ${media.map((m) => m.sid).join(', ')} but gives no download URL` : 'FaxMedia lists none';
+  return {
+    review:
+      `the record says media (${listed.join(', ') || 'none'}; status ${String(row.raw.status)}) but Twilio gives no media_url ` +
+      `(a fresh fetch says ${now.join(', ') || 'no media'}; ${faxMedia}): archive nothing, delete nothing, until a person decides`,
+  };
 }
 
 /** Downloads to the spool and checks the bytes; refreshes an expired URL by fetching the fax again. */
-async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxContext): Promise<FetchedMedia | 'lost'> {
+async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxContext): Promise<FetchedMedia | 'lost' | NoMediaToBeHad> {
   let url = ctx.freshMediaUrls.get(row.sid);
   ctx.freshMediaUrls.delete(row.sid);
   let refreshes = 0;
   let mismatched: { sha256Hex: string; etag: string } | null = null;
   for (;;) {
     if (!url) {
-      const fax = await ctx.gateway.fetchFax(row.sid);
-      if (!fax) return 'lost';
-      if (typeof fax.media_url !== 'string' || !fax.media_url) {
-        throw new MediaValidationError('Twilio lists media for this fax but gives no media URL');
-      }
-      url = fax.media_url;
+      const fresh = await freshMediaUrl(row, ctx);
+      if (typeof fresh !== 'string' || fresh === 'lost') return fresh;
+      url = fresh;
     }
     let download: MediaDownload;
     let spooled: SpooledFile;
@@ -212,19 +249,25 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
       }
       throw error;
     }
+    // The bytes decide the kind (magic and structure); the served Content-Type is only recorded.
     const magicKind = mediaKindFromMagic(spooled.head);
     const declaredKind = mediaKindForContentType(download.contentType);
-    const kind = magicKind ?? declaredKind;
+    const kind = magicKind;
     const pages = kind ? await countPages(spoolPath, kind) : null;
-    const problems = mediaProblems({
+    const structureOk = kind ? await mediaStructureOk(spoolPath, kind, pages) : false;
+    const facts = {
       contentType: download.contentType,
       contentLength: download.contentLength,
       size: spooled.size,
       magicKind,
       declaredKind,
+      structureOk,
       pages,
-      numPages: row.numPages,
-    });
+      // num_pages counts pages sent or received: an outbound fax that ended failed/busy/no-answer
+      // carries its whole document (issue 12 §3), so only a finished fax's pages must match.
+      numPages: row.status === 'received' || row.status === 'delivered' ? row.numPages : null,
+    };
+    const problems = mediaProblems(facts);
     if (problems.length > 0 || !kind) throw new MediaValidationError(`media rejected: ${problems.join('; ')}`);
 
     if (etagVerdict(download.etag, spooled.md5Hex) === 'mismatch') {
@@ -247,7 +290,9 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
         md5Hex: spooled.md5Hex,
         contentType: kind === 'pdf' ? 'application/pdf' : 'image/tiff',
         pages,
+        servedContentType: download.contentType,
       },
+      note: contentTypeNote(facts),
     };
   }
 }

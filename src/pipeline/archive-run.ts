@@ -105,6 +105,13 @@ export interface ArchiveSummary {
   atRiskSids: string[];
   /** Faxes found gone from Twilio before they were archived, by name (the first ones). */
   lostSids: string[];
+  /**
+   * Faxes waiting for a person (state needs-review: the record says media, none can be had), in the
+   * catalog for these accounts at the end of the run, and the first of them by name. They do not make
+   * the run exit 1 (nothing a rerun can do); `fax-sunset resolve` is the way out (MIGRATION.md).
+   */
+  needsReview: number;
+  needsReviewSids: string[];
   durationMs: number;
   dryRun: boolean;
   /** True when the run was asked to stop before it was done (what is left stays unfinished). */
@@ -174,7 +181,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     accounts: gateways.size, listed: 0, newFaxes: 0, updatedFaxes: 0, archived: 0, metadataOnly: 0, lost: 0,
     failed: 0, bytesStored: 0, deleted: 0, deleteFailed: 0, wouldDelete: 0, deletionBlockedReason: null,
     deleteProofFailed: 0, deleteStoreUnavailable: 0, deletionsUnsettled: 0,
-    unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
+    unfinished: 0, atRisk: 0, atRiskSids: [], lostSids: [], needsReview: 0, needsReviewSids: [], durationMs: 0, dryRun: options.dryRun, stopped: false,
     listing: [], listingIncomplete: 0, retentionNow: '', twilioClockSkewMs: null,
     accountsFailed: [...run.failed], quarantined: 0, accountsNotReached: [],
   };
@@ -259,6 +266,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     observer.fax(result);
     if (result.outcome === 'archived') summary.archived++;
     else if (result.outcome === 'metadata-only') summary.metadataOnly++;
+    else if (result.outcome === 'needs-review') failures.push(result);
     else if (result.outcome === 'lost') {
       summary.lost++;
       if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
@@ -322,6 +330,15 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
       observer.warning(`${unfinished} unfinished fax(es) of account ${accountSid} not reached by this run: ${reason}`);
     }
     await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const accountSid of gateways.keys()) {
+    summary.needsReview += catalog.countByState(accountSid)['needs-review'] ?? 0;
+    if (summary.needsReviewSids.length < LOST_NAMED) {
+      summary.needsReviewSids.push(...catalog.listNeedsReview({ accountSid, limit: LOST_NAMED - summary.needsReviewSids.length }).map((f) => f.sid));
+    }
+  }
+  if (summary.needsReview > 0) {
+    observer.warning(`${summary.needsReview} fax(es) need review (Twilio's record says media, none can be had): never deleted; see 'fax-sunset resolve --help'`);
   }
   summary.durationMs = Date.now() - started;
   return { summary, failures, exitCode: exitCodeForSummary(summary) };

@@ -4,6 +4,7 @@
  */
 import type { FaxRow } from '../catalog/catalog.js';
 import { isDeletable } from '../catalog/fax-states.js';
+import { archiveNeedsMedia } from '../catalog/media-evidence.js';
 
 /** Twilio statuses after which a fax no longer changes (its media, if any, is final). */
 export const FINAL_FAX_STATUSES = ['delivered', 'received', 'no-answer', 'busy', 'failed', 'canceled'] as const;
@@ -24,7 +25,9 @@ export function deletionVerdict(row: FaxRow): DeletionVerdict {
   if (row.objects.length === 0) return { delete: false, reason: 'no stored object recorded' };
   const unverified = row.objects.filter((o) => !o.verifiedAt || !o.verificationMethod);
   if (unverified.length > 0) return { delete: false, reason: `${unverified.map((o) => o.kind).join(', ')} not verified` };
-  if (row.mediaSid && !row.objects.some((o) => o.kind === 'media')) {
+  // Media by every field (media-evidence.ts), unless a person accepted the fax without it (resolve).
+  const needsMedia = !row.missingMediaAcceptedAt && (Boolean(row.mediaSid) || archiveNeedsMedia(row.raw, false));
+  if (needsMedia && !row.objects.some((o) => o.kind === 'media')) {
     return { delete: false, reason: 'fax has media but no media object is recorded' };
   }
   if (!row.objects.some((o) => o.kind === 'sidecar')) return { delete: false, reason: 'no metadata sidecar recorded' };

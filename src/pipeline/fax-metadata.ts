@@ -5,6 +5,7 @@
  * then finds the stored sidecar identical and sends nothing.
  */
 import { createHash } from 'node:crypto';
+import { mediaEvidence } from '../catalog/media-evidence.js';
 
 export function stripUrlQuery(url: unknown): unknown {
   if (typeof url !== 'string') return url;
@@ -45,7 +46,10 @@ export function sidecarFor(fax: Record<string, unknown>): SidecarBytes {
   };
 }
 
-/** Whether Twilio holds media for this fax (no media: failed, canceled, storeMedia=false). */
+/**
+ * Whether Twilio's record says this fax has media: any of media_sid, media_url, or pages on a
+ * received/delivered fax (catalog/media-evidence.ts; never one field alone, issue 11 §2).
+ */
 export function hasMedia(fax: Record<string, unknown>): boolean {
-  return typeof fax.media_sid === 'string' && fax.media_sid.length > 0;
+  return mediaEvidence(fax).expected;
 }

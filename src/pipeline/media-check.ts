@@ -11,30 +11,47 @@ export interface DownloadedMediaFacts {
   size: number;
   /** What the magic bytes say the file is. */
   magicKind: 'pdf' | 'tiff' | null;
-  /** What the content type says it should be. */
+  /** What the content type says it should be (informational: the bytes decide, issue 12 §4). */
   declaredKind: 'pdf' | 'tiff' | null;
+  /**
+   * Whether the file's structure holds up for its magic kind (a PDF ends with `%%EOF`, a TIFF's IFD
+   * chain can be walked). Absent: not checked.
+   */
+  structureOk?: boolean;
   /** Pages counted in the file, or null when it could not tell. */
   pages: number | null;
   /** Twilio's `num_pages`, or null. */
   numPages: number | null;
 }
 
-/** Every reason the media is unacceptable; empty when it is fine. */
+/**
+ * Every reason the media is unacceptable; empty when it is fine. The kind comes from the bytes (magic
+ * and structure), never from the Content-Type: S3 serves objects stored without a type as
+ * `application/octet-stream` or `binary/octet-stream` (issue 12 §4: PDFs served so were refused, and
+ * never archived). Only bytes that are neither a PDF nor a TIFF are refused; an inexact type is
+ * recorded beside the media (see `contentTypeNote`).
+ */
 export function mediaProblems(facts: DownloadedMediaFacts): string[] {
   const problems: string[] = [];
   if (facts.contentLength !== null && facts.size !== facts.contentLength) {
     problems.push(`received ${facts.size} bytes but Content-Length said ${facts.contentLength} (truncated download)`);
   }
   if (facts.size === 0) problems.push('media is empty');
-  if (facts.magicKind === null) problems.push('media is neither a PDF nor a TIFF (magic bytes)');
-  if (facts.declaredKind === null) problems.push(`unexpected content type ${JSON.stringify(facts.contentType)}`);
-  if (facts.magicKind !== null && facts.declaredKind !== null && facts.magicKind !== facts.declaredKind) {
-    problems.push(`content type says ${facts.declaredKind} but the bytes are a ${facts.magicKind}`);
+  if (facts.magicKind === null) {
+    problems.push(`media is neither a PDF nor a TIFF (magic bytes; served as ${JSON.stringify(facts.contentType)})`);
+  } else if (facts.structureOk === false) {
+    problems.push(`media starts like a ${facts.magicKind === 'pdf' ? 'PDF' : 'TIFF'} but is not a whole one (${facts.magicKind === 'pdf' ? 'no %%EOF' : 'its IFD chain is broken'})`);
   }
   if (facts.numPages !== null && facts.numPages > 0 && facts.pages !== null && facts.pages !== facts.numPages) {
     problems.push(`file has ${facts.pages} pages but Twilio says num_pages=${facts.numPages}`);
   }
   return problems;
+}
+
+/** A note when the served Content-Type does not name the kind the bytes are; null when it does. */
+export function contentTypeNote(facts: Pick<DownloadedMediaFacts, 'contentType' | 'magicKind' | 'declaredKind'>): string | null {
+  if (facts.magicKind === null || facts.declaredKind === facts.magicKind) return null;
+  return `served as ${JSON.stringify(facts.contentType)}; the bytes are a ${facts.magicKind === 'pdf' ? 'PDF' : 'TIFF'}`;
 }
 
 /**

@@ -8,6 +8,7 @@
  * leaves the check unverified.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { constants as zlibConstants, inflateSync } from 'node:zlib';
 
 export type MediaKind = 'pdf' | 'tiff';
 
@@ -35,6 +36,27 @@ export function fileExtensionFor(kind: MediaKind): 'pdf' | 'tiff' {
   return kind;
 }
 
+/** How far from the end a PDF's last `%%EOF` may be (writers add a newline or some padding). */
+const PDF_EOF_WINDOW = 1024;
+
+/**
+ * Whether the file holds up as a whole `kind` beyond its magic bytes: a PDF has `%%EOF` within its
+ * last KB; a TIFF's IFD chain could be walked (`pages` is that walk's count: null means it broke).
+ */
+export async function mediaStructureOk(filePath: string, kind: MediaKind, pages: number | null): Promise<boolean> {
+  if (kind === 'tiff') return pages !== null;
+  const file = await open(filePath, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const length = Math.min(size, PDF_EOF_WINDOW);
+    const tail = Buffer.alloc(length);
+    await file.read(tail, 0, length, size - length);
+    return tail.includes('%%EOF', 0, 'latin1');
+  } finally {
+    await file.close();
+  }
+}
+
 /** Page count of the file at `filePath` read as `kind`; null when it cannot tell (broken, truncated, unusual). */
 export async function countPages(filePath: string, kind: MediaKind): Promise<number | null> {
   const file = await open(filePath, 'r');
@@ -51,86 +73,160 @@ export async function countPages(filePath: string, kind: MediaKind): Promise<num
 const PDF_CHUNK_BYTES = 256 * 1024;
 /** Bytes kept from the end of each chunk, so a token split across a chunk border is still seen whole. */
 const PDF_OVERLAP = 128;
-const TYPE = Buffer.from('/Type', 'latin1');
-const PAGE = Buffer.from('/Page', 'latin1');
-const COUNT = Buffer.from('/Count', 'latin1');
+/** An object stream larger than this (compressed) is not read: real ones hold a few KB of dictionaries. */
+const MAX_OBJECT_STREAM_BYTES = 8 * 1024 * 1024;
+
+const WS = '[ \\t\\r\\n\\f\\0]';
+const NAME_END = '(?![^ \\t\\r\\n\\f\\0()<>\\[\\]{}/%])';
+/**
+ * The tokens the page count needs, in one pass: object headers (`12 0 obj`), `endobj`, `/Type /Page`,
+ * `/Type /Pages`, `/Type /ObjStm`, `/Count n`, `/Parent`, a direct `/Length n`, `/First n`, `/N n`,
+ * `/Filter /FlateDecode`, and the `stream` keyword (not `endstream`) with its end of line.
+ */
+const PDF_TOKENS = new RegExp(
+  [
+    `(\\d{1,10})${WS}+(\\d{1,5})${WS}+obj${NAME_END}`,
+    `endobj`,
+    `/Type${WS}*/(Pages|Page|ObjStm)${NAME_END}`,
+    `/Count${WS}+(\\d{1,9})`,
+    `/Parent${NAME_END}`,
+    `/Length${WS}+(\\d{1,10})(?!${WS}+\\d+${WS}+R)`,
+    `/First${WS}+(\\d{1,9})`,
+    `/N${WS}+(\\d{1,9})`,
+    `/Filter${WS}*/(FlateDecode)`,
+    `(?<!end)stream(\\r\\n|\\n|\\r)`,
+  ].join('|'),
+  'g',
+);
+
+/** What one definition of an object says (a later definition, an incremental update, replaces it). */
+interface PdfObjectFacts {
+  /** File position of the definition (for object-stream members, the stream's): later wins. */
+  at: number;
+  page: boolean;
+  pages: boolean;
+  parent: boolean;
+  count: number | null;
+  objStm: boolean;
+  flate: boolean;
+  length: number | null;
+  first: number | null;
+  n: number | null;
+  streamAt: number | null;
+}
+
+function newFacts(at: number): PdfObjectFacts {
+  return { at, page: false, pages: false, parent: false, count: null, objStm: false, flate: false, length: null, first: null, n: null, streamAt: null };
+}
+
+/** Applies one token match to the object it belongs to. */
+function applyToken(m: RegExpExecArray, facts: PdfObjectFacts): void {
+  if (m[3] === 'Page') facts.page = true;
+  else if (m[3] === 'Pages') facts.pages = true;
+  else if (m[3] === 'ObjStm') facts.objStm = true;
+  else if (m[4] !== undefined) facts.count = Number(m[4]);
+  else if (m[0].startsWith('/Parent')) facts.parent = true;
+  else if (m[5] !== undefined) facts.length = Number(m[5]);
+  else if (m[6] !== undefined) facts.first = Number(m[6]);
+  else if (m[7] !== undefined) facts.n = Number(m[7]);
+  else if (m[8] !== undefined) facts.flate = true;
+}
 
 /**
- * Counts `/Type /Page` dictionaries (not `/Pages`) in one pass over the file. When there are none
- * (page objects hidden in compressed object streams, PDF 1.5+), falls back to the largest /Count,
- * which is the root page tree's (intermediate nodes count fewer). A file that is not a PDF gives null.
- * An incremental update that rewrites a page would be counted twice; fax PDFs are written once.
+ * Counts the pages of a PDF as real-world files are written (issue 12 §4), in one pass over the
+ * file in chunks:
+ * - each object's LAST definition counts (an incremental update that rewrites a page or the page
+ *   tree replaces the old one; old bytes stay in the file);
+ * - page objects inside compressed object streams (PDF 1.5+, `/Type /ObjStm`, FlateDecode) are
+ *   read by inflating those streams;
+ * - the page count is the number of page objects, bounded by the root page tree's `/Count` (the
+ *   `/Pages` object without a `/Parent`) when there is one: an update that removes a page leaves
+ *   its old object behind, and a truncated file has fewer page objects than its tree says.
+ * When no page object is visible at all, the root `/Count` alone answers; a file that is not a PDF
+ * or shows neither gives null.
  */
 async function countPdfPages(file: FileHandle): Promise<number | null> {
   const head = Buffer.alloc(5);
   const { bytesRead } = await file.read(head, 0, 5, 0);
   if (mediaKindFromMagic(head.subarray(0, bytesRead)) !== 'pdf') return null;
 
-  let pages = 0;
-  let maxCount: number | null = null;
-  let carry = Buffer.alloc(0);
+  const objects = new Map<number, PdfObjectFacts>();
+  let loosePages = 0;
+  let current: PdfObjectFacts | null = null;
+  let carry = '';
+  let carryStart = 0;
   let position = 0;
   const chunk = Buffer.alloc(PDF_CHUNK_BYTES);
   for (;;) {
     const { bytesRead: n } = await file.read(chunk, 0, chunk.length, position);
     position += n;
     const atEnd = n === 0;
-    const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    const text = carry + chunk.toString('latin1', 0, n);
+    const base = carryStart;
     // Tokens starting before `stop` have at least PDF_OVERLAP bytes after them (or the file ends).
-    const stop = atEnd ? buf.length : Math.max(0, buf.length - PDF_OVERLAP);
-    for (let i = buf.indexOf(0x2f); i !== -1 && i < stop; i = buf.indexOf(0x2f, i + 1)) {
-      if (startsWith(buf, i, TYPE) && !isNameChar(buf[i + TYPE.length])) {
-        const j = skipWhitespace(buf, i + TYPE.length);
-        if (startsWith(buf, j, PAGE) && !isNameChar(buf[j + PAGE.length])) pages++;
-      } else if (startsWith(buf, i, COUNT) && !isNameChar(buf[i + COUNT.length])) {
-        const value = readInteger(buf, skipWhitespace(buf, i + COUNT.length));
-        if (value !== null && (maxCount === null || value > maxCount)) maxCount = value;
+    const stop = atEnd ? text.length : Math.max(0, text.length - PDF_OVERLAP);
+    let resume = stop;
+    PDF_TOKENS.lastIndex = 0;
+    for (let m = PDF_TOKENS.exec(text); m !== null && m.index < stop; m = PDF_TOKENS.exec(text)) {
+      resume = Math.max(resume, m.index + m[0].length);
+      if (m[1] !== undefined) {
+        current = newFacts(base + m.index);
+        objects.set(Number(m[1]), current);
+      } else if (m[0] === 'endobj') {
+        current = null;
+      } else if (m[9] !== undefined) {
+        if (current) current.streamAt = base + m.index + m[0].length;
+      } else if (current) {
+        applyToken(m, current);
+      } else if (m[3] === 'Page') {
+        loosePages++;
       }
     }
     if (atEnd) break;
-    // Copy: `chunk` is reused by the next read.
-    carry = Buffer.from(buf.subarray(stop));
+    carry = text.slice(resume);
+    carryStart = base + resume;
   }
-  if (pages > 0) return pages;
-  return maxCount !== null && maxCount > 0 ? maxCount : null;
-}
-
-function startsWith(buf: Buffer, at: number, token: Buffer): boolean {
-  if (at + token.length > buf.length) return false;
-  for (let k = 0; k < token.length; k++) if (buf[at + k] !== token[k]) return false;
-  return true;
-}
-
-/** PDF whitespace: NUL, TAB, LF, FF, CR, SP. */
-function isWhitespace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
-}
-
-/** A byte that would continue a name (so `/Page` in `/Pages` or `/PageLabels` is not `/Page`). */
-function isNameChar(c: number | undefined): boolean {
-  if (c === undefined) return false; // end of file ends the name
-  if (isWhitespace(c)) return false;
-  // Delimiters: ( ) < > [ ] { } / %
-  return !(c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d ||
-    c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25);
-}
-
-function skipWhitespace(buf: Buffer, at: number): number {
-  let i = at;
-  while (i < buf.length && isWhitespace(buf[i])) i++;
-  return i;
-}
-
-function readInteger(buf: Buffer, at: number): number | null {
-  let i = at;
-  let value = 0;
-  while (i < buf.length && i - at < 12) {
-    const c = buf[i] as number;
-    if (c < 0x30 || c > 0x39) break;
-    value = value * 10 + (c - 0x30);
-    i++;
+  for (const [, stream] of [...objects].filter(([, f]) => f.objStm && f.streamAt !== null)) {
+    for (const [number, facts] of await objectStreamMembers(file, stream)) {
+      const known = objects.get(number);
+      if (!known || known.at < facts.at) objects.set(number, facts);
+    }
   }
-  return i > at ? value : null;
+  let pages = loosePages;
+  let rootCount: number | null = null;
+  for (const facts of objects.values()) {
+    if (facts.page && !facts.pages) pages++;
+    if (facts.pages && !facts.parent && facts.count !== null) rootCount = Math.max(rootCount ?? 0, facts.count);
+  }
+  if (pages > 0) return rootCount !== null && rootCount > 0 ? Math.min(pages, rootCount) : pages;
+  return rootCount !== null && rootCount > 0 ? rootCount : null;
+}
+
+/** The objects an object stream holds, with what each says; empty when it cannot be read. */
+async function objectStreamMembers(file: FileHandle, stream: PdfObjectFacts): Promise<Map<number, PdfObjectFacts>> {
+  const out = new Map<number, PdfObjectFacts>();
+  if (stream.streamAt === null || stream.first === null || stream.n === null) return out;
+  const length = Math.min(stream.length ?? MAX_OBJECT_STREAM_BYTES, MAX_OBJECT_STREAM_BYTES);
+  const raw = Buffer.alloc(length);
+  const { bytesRead } = await file.read(raw, 0, length, stream.streamAt);
+  let data: Buffer;
+  try {
+    data = stream.flate ? inflateSync(raw.subarray(0, bytesRead), { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : raw.subarray(0, bytesRead);
+  } catch {
+    return out;
+  }
+  const text = data.toString('latin1');
+  const header = text.slice(0, stream.first).trim().split(/[ \t\r\n\f\0]+/).map(Number);
+  const members: { number: number; offset: number }[] = [];
+  for (let i = 0; i + 1 < header.length && members.length < stream.n; i += 2) members.push({ number: header[i] as number, offset: header[i + 1] as number });
+  members.forEach((member, i) => {
+    const body = text.slice(stream.first! + member.offset, i + 1 < members.length ? stream.first! + members[i + 1]!.offset : text.length);
+    const facts = newFacts(stream.at + 1 + i);
+    PDF_TOKENS.lastIndex = 0;
+    for (let m = PDF_TOKENS.exec(body); m !== null; m = PDF_TOKENS.exec(body)) applyToken(m, facts);
+    out.set(member.number, facts);
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

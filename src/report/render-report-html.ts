@@ -32,6 +32,7 @@ const STATE_COLORS: Record<FaxState, string> = {
   listed: '#cbd5e1',
   failed: '#dc2626',
   lost: '#7f1d1d',
+  'needs-review': '#9333ea',
 };
 
 const STATUS_COLORS: Record<string, string> = {
@@ -57,6 +58,10 @@ const EXCEPTION_TITLES: Record<ExceptionKind, { title: string; why: string }> = 
   },
   lost: { title: 'Lost', why: 'Gone from Twilio before they were archived. Nothing more can be fetched; each needs a person to account for it.' },
   failed: { title: 'Failed', why: 'The last attempt failed; the next run retries them.' },
+  'needs-review': {
+    title: 'Needs review',
+    why: "Twilio's record says the fax has media, but none could be had. Never deleted; a person decides (fax-sunset resolve, MIGRATION.md).",
+  },
   unverified: { title: 'Not yet proven', why: 'Listed, downloaded or stored, but not yet verified in the store. Never deleted from Twilio in this state.' },
 };
 
@@ -238,7 +243,7 @@ function deletionChart(model: ReportModel): string {
 }
 
 function exceptionsSection(model: ReportModel): string {
-  const order: ExceptionKind[] = ['at-risk', 'lost', 'failed', 'unverified'];
+  const order: ExceptionKind[] = ['at-risk', 'lost', 'needs-review', 'failed', 'unverified'];
   const summary = `<div class="pills">${order
     .map((k) => `<span class="pill ${model.exceptions[k].total === 0 ? 'ok' : k === 'unverified' ? 'warn' : 'bad'}">${esc(EXCEPTION_TITLES[k].title)}: <b>${model.exceptions[k].total.toLocaleString('en-US')}</b></span>`)
     .join('')}</div>`;

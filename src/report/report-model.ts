@@ -19,7 +19,7 @@ export const DEFAULT_EXCEPTION_LIMIT = 1000;
 
 const DAY_MS = 86_400_000;
 
-export type ExceptionKind = 'failed' | 'lost' | 'unverified' | 'at-risk';
+export type ExceptionKind = 'failed' | 'lost' | 'unverified' | 'at-risk' | 'needs-review';
 
 export interface ExceptionItem {
   sid: string;
@@ -221,6 +221,7 @@ export class ReportAccumulator {
       lost: new BoundedList(this.limit),
       unverified: new BoundedList(this.limit),
       'at-risk': new BoundedList(this.limit),
+      'needs-review': new BoundedList(this.limit),
     };
   }
 
@@ -314,6 +315,10 @@ export class ReportAccumulator {
       this.exceptions.lost.push(item(fax.lastError ?? 'gone from Twilio before it was archived'));
       any = true;
     }
+    if (fax.state === 'needs-review') {
+      this.exceptions['needs-review'].push(item(fax.reviewReason ?? 'the record says media, none can be had'));
+      any = true;
+    }
     if (fax.state === 'listed' || fax.state === 'fetched' || fax.state === 'stored') {
       this.exceptions.unverified.push(item(unverifiedReason(fax.state, media)));
       any = true;
@@ -375,6 +380,7 @@ export class ReportAccumulator {
         lost: this.exceptions.lost.toJSON(),
         unverified: this.exceptions.unverified.toJSON(),
         'at-risk': this.exceptions['at-risk'].toJSON(),
+        'needs-review': this.exceptions['needs-review'].toJSON(),
       },
       runs: [...extra.runs],
       chain: { ...extra.chain, headHash: extra.chain.intact ? (extra.chain.headHash ?? null) : null },

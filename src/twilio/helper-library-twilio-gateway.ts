@@ -23,6 +23,7 @@ import type {
   MediaDownload,
   SubaccountInfo,
   TwilioFax,
+  TwilioFaxMedia,
   TwilioGateway,
 } from './twilio-gateway.js';
 import { createTwilioRestClient, TwilioTransportError, type TwilioRestClient } from './twilio-rest-client.js';
@@ -171,6 +172,33 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
           return { value: { httpStatus: response.statusCode, requestId: requestIdOf(response.headers), at: new Date(this.now()) } };
         }
         return { error: this.unexpected(response, label) };
+      },
+    });
+  }
+
+  async listFaxMedia(faxSid: string): Promise<TwilioFaxMedia[] | null> {
+    const sid = requireFaxSid(faxSid);
+    const label = 'GET /v1/Faxes/{sid}/Media';
+    return this.call<TwilioFaxMedia[] | null>({
+      method: 'get',
+      uri: `${FAX_API}/Faxes/${sid}/Media`,
+      params: { PageSize: 50 },
+      label,
+      read: (response) => {
+        if (response.statusCode === 404) return { value: null };
+        if (response.statusCode !== 200) return { error: this.unexpected(response, label) };
+        const body = response.body as { media?: unknown } | null;
+        if (!body || !Array.isArray(body.media)) return { malformed: 'no media array in the FaxMedia page' };
+        const items: TwilioFaxMedia[] = [];
+        for (const item of body.media as Record<string, unknown>[]) {
+          if (!item || !isSid(item.sid, 'ME')) return { malformed: 'a FaxMedia item without an ME sid' };
+          items.push({
+            sid: item.sid as string,
+            contentType: typeof item.content_type === 'string' ? item.content_type : null,
+            url: typeof item.url === 'string' ? item.url : null,
+          });
+        }
+        return { value: items };
       },
     });
   }

@@ -31,7 +31,26 @@ export interface PresignedMediaOptions {
 interface Opened {
   status: number;
   response: http.IncomingMessage;
+  /** S3's `<Code>` from an XML error body (4xx only, read up to a few KB), or null. */
+  errorCode?: string | null;
 }
+
+/** S3 error bodies are small XML documents; more than this is not one. */
+const ERROR_BODY_LIMIT = 8 * 1024;
+
+/** `<Error><Code>ExpiredToken</Code>...` -> `ExpiredToken`; null when there is none. */
+export function s3ErrorCode(body: string): string | null {
+  const m = /<Code>\s*([A-Za-z0-9.]{1,64})\s*<\/Code>/.exec(body);
+  return m ? (m[1] as string) : null;
+}
+
+/**
+ * A pre-signed URL signed with temporary credentials (X-Amz-Security-Token) stops working when the
+ * session token expires, which can be before its own X-Amz-Expires: S3 then answers 400 with code
+ * ExpiredToken; after X-Amz-Expires it answers 403 AccessDenied (issue 12 §4: a 400 ExpiredToken was
+ * not taken as expiry, and 0 of 3 faxes were archived). Both mean: fetch the fax for a fresh URL.
+ */
+const EXPIRED_URL_CODES = new Set(['ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
 
 /** Keep-alive agents sized to the media cap; shared by a gateway and its subaccount gateways. */
 export function createMediaAgents(maxSockets: number): { http: http.Agent; https: https.Agent } {
@@ -105,7 +124,14 @@ function classify(result: AttemptResult<Opened>, where: string, now: () => numbe
   // Not handed over: drain so the keep-alive socket can be reused.
   response.resume();
   if (status === 403) {
-    return { kind: 'fail', error: new MediaUrlExpiredError(`media host ${where} refused the URL (403): expired; re-fetch the fax for a fresh one`) };
+    const code = result.value.errorCode ? ` ${result.value.errorCode}` : '';
+    return { kind: 'fail', error: new MediaUrlExpiredError(`media host ${where} refused the URL (403${code}): expired; re-fetch the fax for a fresh one`) };
+  }
+  if (status === 400 && result.value.errorCode && EXPIRED_URL_CODES.has(result.value.errorCode)) {
+    return { kind: 'fail', error: new MediaUrlExpiredError(`media host ${where} answered 400 ${result.value.errorCode}: the URL's session token expired; re-fetch the fax for a fresh one`) };
+  }
+  if (status >= 400 && status < 500 && result.value.errorCode) {
+    return { kind: 'fail', error: new ExternalServiceError(`media host ${where} answered ${status} ${result.value.errorCode}`, { status, retryable: false }) };
   }
   const error = new ExternalServiceError(`media host ${where} answered ${status}`, { status, retryable: status === 429 || status >= 500 });
   if (status === 429 || status >= 500) {
@@ -129,7 +155,22 @@ function request(url: URL, options: PresignedMediaOptions): Promise<Opened> {
     });
     req.once('error', reject);
     req.once('response', (response) => {
-      resolve({ status: response.statusCode ?? 0, response });
+      const status = response.statusCode ?? 0;
+      if (status !== 400 && status !== 403) {
+        resolve({ status, response });
+        return;
+      }
+      // Read S3's small XML error body for its code; the response is consumed (classify drains nothing more).
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (text.length < ERROR_BODY_LIMIT) text += chunk;
+      });
+      // Whichever comes first (a cut connection may never 'end'); resolving twice is a no-op.
+      const done = () => resolve({ status, response, errorCode: s3ErrorCode(text) });
+      response.once('end', done);
+      response.once('error', done);
+      response.once('close', done);
     });
     req.end();
   });

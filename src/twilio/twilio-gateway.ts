@@ -83,6 +83,14 @@ export interface MediaDownload {
   body: Readable;
 }
 
+/** One item of a fax's FaxMedia subresource (`GET /v1/Faxes/{sid}/Media`). */
+export interface TwilioFaxMedia {
+  sid: string;
+  contentType: string | null;
+  /** The FaxMedia resource's own API URL (not a download URL). */
+  url: string | null;
+}
+
 export interface TwilioGateway {
   /** The account this gateway acts for (AC...). */
   readonly accountSid: string;
@@ -108,8 +116,15 @@ export interface TwilioGateway {
   deleteFax(faxSid: string): Promise<DeletionReceipt>;
 
   /**
+   * The fax's FaxMedia subresource, first page (a fax has at most one media item); null when the fax
+   * is gone (404). Asked when the fax's record contradicts itself about its media (issue 11 §2).
+   */
+  listFaxMedia(faxSid: string): Promise<TwilioFaxMedia[] | null>;
+
+  /**
    * Opens the media at a pre-signed `media_url`: no Authorization header, a User-Agent always,
-   * through the media download cap. Throws MediaUrlExpiredError on 403 (re-fetch the fax for a new URL),
+   * through the media download cap. Throws MediaUrlExpiredError on 403 AccessDenied or 400 ExpiredToken
+   * (S3's answers to an expired pre-signed URL or its expired session token: re-fetch the fax for a new URL),
    * ExternalServiceError on other failures.
    */
   openMedia(mediaUrl: string): Promise<MediaDownload>;

@@ -35,6 +35,12 @@ export interface ArchiveWorkerOptions {
   retryDelayMs?: (attempts: number) => number;
   /** How often the catalog is looked at when nothing kicks the worker. */
   idlePollMs?: number;
+  /**
+   * The server answers `<Receive storeMedia="false">`: a received fax whose record has pages but
+   * neither media_sid nor media_url is accepted without media (recorded in the event log as the
+   * operator's standing decision) instead of waiting in needs-review.
+   */
+  storeMediaFalse?: boolean;
 }
 
 export interface ArchiveActivity {
@@ -213,17 +219,23 @@ export class ArchiveWorker {
       catalog.markFailed(row.sid, reason);
       result = { sid: row.sid, accountSid: row.accountSid, outcome: 'failed', bytes: 0, error: reason };
     } else {
-      result = await archiveFax(row, {
+      const ctx = {
         catalog,
         store: this.options.store,
         gateway,
         spoolDir: this.options.spoolDir,
         forceFullVerify: this.options.forceFullVerify,
         freshMediaUrls: this.freshMediaUrls,
-        uploadCap: (work) => this.uploadCap.run(work),
+        uploadCap: <T>(work: () => Promise<T>) => this.uploadCap.run(work),
         now: this.now,
         knownSecrets,
-      });
+      };
+      result = await archiveFax(row, ctx);
+      const waiting = result.outcome === 'needs-review' && this.options.storeMediaFalse ? catalog.getFax(row.sid) : null;
+      if (waiting && !waiting.raw.media_sid && !waiting.raw.media_url) {
+        catalog.acceptMissingMedia(row.sid, 'received by serve --store-media false: Twilio was told not to keep the media', 'serve --store-media false');
+        result = await archiveFax(catalog.getFax(row.sid)!, ctx);
+      }
     }
     const at = this.now().toISOString();
     const attempts = catalog.getFax(row.sid)?.attempts ?? 0;
@@ -241,6 +253,8 @@ export class ArchiveWorker {
       case 'lost':
         this.counts.lost++;
         break;
+      case 'needs-review':
+        break; // waits for a person (fax-sunset resolve); never retried
     }
     if (result.outcome === 'archived' || result.outcome === 'metadata-only') {
       this.retryAt.delete(row.sid);

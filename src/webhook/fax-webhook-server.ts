@@ -117,6 +117,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
     workers: config.workers,
     maxAttempts: config.maxAttempts,
     forceFullVerify: config.forceFullVerify,
+    storeMediaFalse: !config.storeMedia,
     log,
     ...(deps.now ? { now: deps.now } : {}),
     ...(config.retryDelayMs ? { retryDelayMs: config.retryDelayMs } : {}),

@@ -87,6 +87,9 @@ export function driveTo(catalog: Catalog, n: number, state: FaxState, options: {
     case 'lost':
       catalog.markLost(sid, 'gone');
       return sid;
+    case 'needs-review':
+      catalog.markNeedsReview(sid, 'the record says media, none can be had');
+      return sid;
     default:
       break;
   }

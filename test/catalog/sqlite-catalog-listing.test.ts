@@ -170,7 +170,7 @@ describe('reading in pages', () => {
     listMany(9);
     driveTo(catalog, 10, 'verified');
     const counts = catalog.countByState();
-    expect(counts).toEqual({ listed: 9, fetched: 0, stored: 0, verified: 1, 'metadata-only': 0, deleted: 0, failed: 0, lost: 0 });
+    expect(counts).toEqual({ listed: 9, fetched: 0, stored: 0, verified: 1, 'metadata-only': 0, deleted: 0, failed: 0, lost: 0, 'needs-review': 0 });
     expect(catalog.countByState(OTHER_ACCOUNT).listed).toBe(3);
     // The newest fax seen is no proof that the listing completed (issue 11 §3): see listing-ledger.test.ts.
     expect(catalog.watermark(ACCOUNT)).toBeNull();

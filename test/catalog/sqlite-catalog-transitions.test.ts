@@ -39,13 +39,15 @@ function moveTo(sid: string, to: FaxState, n: number, hasMedia: boolean): void {
       return catalog.markFailed(sid, 'test');
     case 'lost':
       return catalog.markLost(sid, 'test');
+    case 'needs-review':
+      return catalog.markNeedsReview(sid, 'test');
   }
 }
 
 /** States a fax can really be in, per media variant (verified needs media; metadata-only and the sidecar-only store do not). */
 const REACHABLE: Record<'media' | 'none', FaxState[]> = {
-  media: ['listed', 'fetched', 'stored', 'verified', 'deleted', 'failed', 'lost'],
-  none: ['listed', 'stored', 'metadata-only', 'deleted', 'failed', 'lost'],
+  media: ['listed', 'fetched', 'stored', 'verified', 'deleted', 'failed', 'lost', 'needs-review'],
+  none: ['listed', 'stored', 'metadata-only', 'deleted', 'failed', 'lost', 'needs-review'],
 };
 
 describe('every transition through the catalog follows FAX_TRANSITIONS', () => {

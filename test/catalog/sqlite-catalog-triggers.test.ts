@@ -1,12 +1,19 @@
 /**
  * The database itself refuses what would break the invariant, even when the catalog code is bypassed:
  * these tests open the file with better-sqlite3 directly, as a bug elsewhere or a person with a shell would.
+ *
+ * Every test runs twice: on a fresh catalog, and on a catalog written by schema version 1 (the
+ * fixture catalog-v1.sqlite, made by the v1 code with faxes 1-8 in every state) and then migrated:
+ * migration 2 rebuilds the faxes table, and every guard must hold on the rebuilt one.
  */
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { driveTo, tempDir } from './fax-fixtures.js';
+import { driveTo, faxSid, tempDir } from './fax-fixtures.js';
+
+const V1_FIXTURE = new URL('./fixtures/catalog-v1.sqlite', import.meta.url).pathname;
 
 let dir: string;
 let cleanup: () => void;
@@ -14,24 +21,26 @@ let path: string;
 let raw: Database.Database;
 const sids: Record<string, string> = {};
 
-beforeEach(() => {
+function setUp(variant: 'fresh' | 'migrated v1'): void {
   ({ dir, cleanup } = tempDir());
   path = join(dir, 'catalog.sqlite');
-  const catalog = openCatalog(path);
-  sids.listed = driveTo(catalog, 1, 'listed');
-  sids.stored = driveTo(catalog, 2, 'stored');
-  sids.verified = driveTo(catalog, 3, 'verified');
-  sids.metadataOnly = driveTo(catalog, 4, 'metadata-only');
-  sids.failed = driveTo(catalog, 5, 'failed');
-  sids.deleted = driveTo(catalog, 6, 'deleted');
-  catalog.close();
+  if (variant === 'migrated v1') {
+    copyFileSync(V1_FIXTURE, path);
+    openCatalog(path).close(); // migrates
+    Object.assign(sids, { listed: faxSid(1), stored: faxSid(2), verified: faxSid(3), metadataOnly: faxSid(4), failed: faxSid(5), deleted: faxSid(6) });
+  } else {
+    const catalog = openCatalog(path);
+    sids.listed = driveTo(catalog, 1, 'listed');
+    sids.stored = driveTo(catalog, 2, 'stored');
+    sids.verified = driveTo(catalog, 3, 'verified');
+    sids.metadataOnly = driveTo(catalog, 4, 'metadata-only');
+    sids.failed = driveTo(catalog, 5, 'failed');
+    sids.deleted = driveTo(catalog, 6, 'deleted');
+    catalog.close();
+  }
   raw = new Database(path);
   raw.pragma('foreign_keys = ON');
-});
-afterEach(() => {
-  raw.close();
-  cleanup();
-});
+}
 
 /** An open run, as a deletion intent needs one (migration 3). */
 const openRun = (startedAt = '2024-01-01T00:00:00Z', finishedAt: string | null = null) =>
@@ -44,7 +53,46 @@ const insertIntent = (sid: string) => {
 };
 const stateOf = (sid: string) => (raw.prepare('SELECT state FROM faxes WHERE sid = ?').get(sid) as { state: string }).state;
 
-describe('triggers', () => {
+describe.each(['fresh', 'migrated v1'] as const)('triggers (%s catalog)', (variant) => {
+  beforeEach(() => setUp(variant));
+  afterEach(() => {
+    raw.close();
+    cleanup();
+  });
+
+  it('are the same on a migrated v1 file and a fresh one: every index and trigger of migration 1 on faxes, plus the new', () => {
+    const onFaxes = (db: Database.Database) =>
+      db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'faxes' AND type IN ('index','trigger') AND sql IS NOT NULL ORDER BY type, name`).all();
+    const v1 = new Database(V1_FIXTURE, { readonly: true });
+    const v1Names = (onFaxes(v1) as { name: string }[]).map((r) => r.name);
+    v1.close();
+    const names = (onFaxes(raw) as { name: string }[]).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(v1Names));
+    expect(names).toEqual(expect.arrayContaining(['faxes_needs_review', 'faxes_metadata_only_needs_no_media_or_acceptance']));
+    const { dir: freshDir, cleanup: freshCleanup } = tempDir();
+    const freshPath = join(freshDir, 'fresh.sqlite');
+    openCatalog(freshPath).close();
+    const fresh = new Database(freshPath, { readonly: true });
+    expect(onFaxes(raw)).toEqual(onFaxes(fresh));
+    fresh.close();
+    freshCleanup();
+    expect(raw.pragma('foreign_key_check')).toEqual([]);
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it("refuse needs-review without a reason, and metadata-only for a fax whose record says media unless a person accepted it", () => {
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'needs-review' WHERE sid = ?`).run(sids.listed)).toThrow(/CHECK constraint failed/);
+    raw.prepare(`UPDATE faxes SET state = 'needs-review', review_reason = 'no media to be had' WHERE sid = ?`).run(sids.listed);
+    expect(() => insertIntent(sids.listed!)).toThrow(/refused by the catalog: a deletion intent needs a verified/);
+    // A stored fax with media on Twilio, its objects verified by hand, still cannot become metadata-only...
+    raw.exec(`DROP TRIGGER objects_keep_proof_on_update`);
+    raw.prepare(`UPDATE objects SET verified_at = 'x', verification_method = 'full' WHERE fax_sid = ?`).run(sids.stored);
+    expect(() => raw.prepare(`UPDATE faxes SET state = 'metadata-only' WHERE sid = ?`).run(sids.stored)).toThrow(/metadata-only only when a person accepted it/);
+    // ...until the acceptance is recorded.
+    raw.prepare(`UPDATE faxes SET missing_media_accepted_at = 'x', state = 'metadata-only' WHERE sid = ?`).run(sids.stored);
+    expect(stateOf(sids.stored!)).toBe('metadata-only');
+  });
+
   it('refuse a deletion intent on a fax that is not verified or metadata-only, even by raw SQL', () => {
     for (const sid of [sids.listed!, sids.stored!, sids.failed!, 'FX' + '9'.repeat(32)]) {
       expect(() => insertIntent(sid), sid).toThrow(/refused by the catalog: a deletion intent needs a verified/);

@@ -145,7 +145,8 @@ describe('emulator state', () => {
 });
 
 describe('emulator flags', () => {
-  const base = { faxes: '5', numbers: '2', accounts: '2', seed: '1', port: '0', mediaPort: '0', host: '127.0.0.1', mediaTtl: '7200', latencyMs: '0', faultRate: '0', slowMs: '0' };
+  const base = { faxes: '5', numbers: '2', accounts: '2', seed: '1', port: '0', mediaPort: '0', host: '127.0.0.1', mediaTtl: '7200', latencyMs: '0', faultRate: '0', slowMs: '0',
+    clockSpeed: '1', pruning: true, failedWithMedia: true, inexactContentTypes: '0.05', contradictoryMedia: '0', inProgress: '0', expiredTokenInListings: '0', realWorldFiles: '0' };
   it('--api-keys, --suspended-accounts and --closed-accounts become options; bad values are usage errors', () => {
     expect(emulatorOptionsFromFlags({ ...base, apiKeys: 'main', suspendedAccounts: '1', closedAccounts: '1' })).toMatchObject({ apiKeys: 'main', suspendedAccounts: 1, closedAccounts: 1 });
     expect(emulatorOptionsFromFlags({ ...base, apiKeys: 'main,standard,main' }).apiKeys).toEqual(['main', 'standard', 'main']);

@@ -252,7 +252,9 @@ describe('generated data', () => {
       for (const fax of faxes) {
         expect(fax.from).toMatch(/^\+1\d{10}$/);
         const ok = fax.status === 'delivered' || fax.status === 'received';
-        expect(fax.media_sid !== null).toBe(ok);
+        // Media on finished faxes, and often on outbound ones that ended unsent (issue 12 §3).
+        const unsent = fax.direction === 'outbound' && ['failed', 'busy', 'no-answer'].includes(fax.status);
+        if (!unsent) expect(fax.media_sid !== null).toBe(ok);
         const age = Date.parse('2021-12-01T00:00:00Z') - Date.parse(fax.date_created);
         expect(age).toBeGreaterThanOrEqual(0);
         expect(age).toBeLessThanOrEqual(180 * 86_400_000);

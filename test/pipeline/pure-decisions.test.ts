@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaxRow, ObjectRecord } from '../../src/catalog/catalog.js';
 import { deletionVerdict, runDeletionBlocker } from '../../src/pipeline/deletion-policy.js';
 import { sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
-import { etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/pipeline/media-check.js';
+import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/pipeline/media-check.js';
 
 const object = (kind: 'media' | 'sidecar', verified = true): ObjectRecord => ({
   kind, key: `AC/2021/06/FX.${kind === 'media' ? 'pdf' : 'json'}`, size: 10, sha256Hex: 'a'.repeat(64), md5Hex: 'b'.repeat(32),
@@ -32,6 +32,13 @@ describe('deletionVerdict', () => {
     expect(deletionVerdict(row({ objects: [object('media', false), object('sidecar')] })).delete).toBe(false);
     expect(deletionVerdict(row({ objects: [object('sidecar')] })).delete).toBe(false);
     expect(deletionVerdict(row({ objects: [object('media')] })).delete).toBe(false);
+  });
+  it('decides "has media" from every field: a media_url or pages on a received fax with media_sid null still needs its media object (issue 11 §2)', () => {
+    const sidecarOnly = { mediaSid: null, objects: [object('sidecar')] };
+    expect(deletionVerdict(row({ ...sidecarOnly, raw: { media_sid: null, media_url: 'https://media.example/x', status: 'received', num_pages: 2 } })).delete).toBe(false);
+    expect(deletionVerdict(row({ ...sidecarOnly, raw: { media_sid: null, media_url: null, status: 'received', num_pages: 2 } })).delete).toBe(false);
+    // ...unless a person accepted it without (resolve --accept-missing-media).
+    expect(deletionVerdict(row({ ...sidecarOnly, state: 'metadata-only', missingMediaAcceptedAt: '2024-01-01T00:00:00Z', raw: { media_sid: null, media_url: null, status: 'received', num_pages: 2 } })).delete).toBe(true);
   });
   it('refuses a fax still in progress at Twilio', () => {
     expect(deletionVerdict(row({ status: 'receiving' })).delete).toBe(false);
@@ -65,12 +72,20 @@ describe('mediaProblems', () => {
   it('accepts media that is what Twilio said', () => {
     expect(mediaProblems(good)).toEqual([]);
   });
-  it('catches truncation, wrong bytes, wrong type and wrong page count', () => {
+  it('catches truncation, bytes that are neither, a broken structure and wrong page count', () => {
     expect(mediaProblems({ ...good, size: 90 }).join()).toMatch(/truncated/);
     expect(mediaProblems({ ...good, magicKind: null }).join()).toMatch(/magic/);
-    expect(mediaProblems({ ...good, magicKind: 'tiff' }).join()).toMatch(/bytes are a tiff/);
+    expect(mediaProblems({ ...good, magicKind: null, declaredKind: null, contentType: 'text/html' }).join()).toMatch(/neither a PDF nor a TIFF.*text\/html/);
+    expect(mediaProblems({ ...good, structureOk: false }).join()).toMatch(/not a whole one/);
     expect(mediaProblems({ ...good, pages: 2 }).join()).toMatch(/num_pages=3/);
-    expect(mediaProblems({ ...good, declaredKind: null, contentType: 'text/html' }).join()).toMatch(/content type/);
+  });
+  it('decides the kind from the bytes: an inexact or wrong Content-Type is noted, not refused (issue 12 §4)', () => {
+    for (const contentType of ['application/octet-stream', 'binary/octet-stream', 'image/tiff']) {
+      const facts = { ...good, contentType, declaredKind: contentType === 'image/tiff' ? ('tiff' as const) : null };
+      expect(mediaProblems(facts)).toEqual([]);
+      expect(contentTypeNote(facts)).toBe(`served as "${contentType}"; the bytes are a PDF`);
+    }
+    expect(contentTypeNote(good)).toBeNull();
   });
   it('does not fail on an unknown page count or missing Content-Length', () => {
     expect(mediaProblems({ ...good, pages: null, contentLength: null })).toEqual([]);

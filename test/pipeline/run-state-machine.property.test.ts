@@ -24,7 +24,7 @@ import { ExternalServiceError } from '../../src/errors.js';
 import { runArchive, type ArchiveOptions } from '../../src/pipeline/archive-run.js';
 import { FsMediaStore } from '../../src/store/fs-media-store.js';
 import type { MediaStore } from '../../src/store/media-store.js';
-import type { DeletionReceipt, MediaDownload, TwilioFax, TwilioGateway } from '../../src/twilio/twilio-gateway.js';
+import type { DeletionReceipt, MediaDownload, TwilioFax, TwilioFaxMedia, TwilioGateway } from '../../src/twilio/twilio-gateway.js';
 import { deletionProofFor } from '../catalog/fax-fixtures.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { runCli } from '../support/cli-process.js';
@@ -73,6 +73,10 @@ class ScriptedTwilio implements TwilioGateway {
     if (this.gone()) throw new ExternalServiceError('media: HTTP 404', { status: 404, retryable: false });
     const spec = { faxSid: this.fax.sid, seed: 7, contentType: 'application/pdf' as const, numPages: 1, quality: 'fine' as const };
     return { httpStatus: 200, contentType: 'application/pdf', contentLength: faxMediaSize(spec), etag: null, body: createFaxMediaStream(spec) as Readable };
+  }
+  async listFaxMedia(): Promise<TwilioFaxMedia[] | null> {
+    if (this.answer === '5xx' || this.answer === 'timeout') this.fail('media list');
+    return this.gone() ? null : [];
   }
   async listSubaccounts() {
     return [];
@@ -219,6 +223,10 @@ const REACHABLE: readonly Reachable[] = [
     openIntent(w);
     w.catalog.resetToListed(w.sid, 'test');
     w.catalog.markFailed(w.sid, 'test');
+  } },
+  { state: 'needs-review', name: 'needs-review (no media to be had)', media: true, build: async (w) => {
+    w.catalog.recordListed([await w.twilio.fetchFax() as never], null);
+    w.catalog.markNeedsReview(w.sid, 'test: the record says media, none can be had');
   } },
   { state: 'lost', name: 'lost, open deletion intent', media: true, build: async (w) => {
     await archived(w);

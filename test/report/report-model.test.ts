@@ -119,3 +119,13 @@ describe('buildReportModel', () => {
     expect(m.byMonth).toEqual([]);
   });
 });
+
+describe('faxes that need review (issue 11 §2)', () => {
+  it('are named with their reason in their own exception list, and counted by state', () => {
+    const waiting = faxRow({ state: 'needs-review', dateCreated: '2025-08-01T00:00:00Z', reviewReason: 'the record says media (media_sid) but Twilio gives no media_url' });
+    const model = buildReportModel({ faxes: [waiting, faxRow({ state: 'verified' })], now: NOW, runs: [], chain });
+    expect(model.byState['needs-review']).toBe(1);
+    expect(model.exceptions['needs-review'].total).toBe(1);
+    expect(model.exceptions['needs-review'].items[0]).toMatchObject({ sid: waiting.sid, state: 'needs-review', reason: 'the record says media (media_sid) but Twilio gives no media_url' });
+  });
+});

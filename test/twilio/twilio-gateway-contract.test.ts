@@ -209,4 +209,34 @@ describe('TwilioGateway under the emulator limits and faults', () => {
       await emulator.close();
     }
   });
+
+  it('turns 400 ExpiredToken (the session token of the URL ran out before X-Amz-Expires) into MediaUrlExpiredError; a fresh fetch gives a URL that works', async () => {
+    const emulator = await startEmulator({ faxes: 10, accounts: 0, numbers: 0, seed: 5, mediaTtlSeconds: 7200, mediaTokenTtlSeconds: 60, world: { expiredTokenInListings: 1 } });
+    try {
+      const gateway = gatewayFor(emulator);
+      const { faxes } = await listAll(gateway);
+      const fax = faxes.find((f) => f.media_url)!;
+      const error = await gateway.openMedia(fax.media_url!).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MediaUrlExpiredError);
+      expect(String((error as Error).message)).toMatch(/400 ExpiredToken/);
+      const fresh = (await gateway.fetchFax(fax.sid))!;
+      const download = await gateway.openMedia(fresh.media_url!);
+      expect(download.httpStatus).toBe(200);
+      expect(await drain(download.body)).toBeGreaterThan(0);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("lists a fax's FaxMedia subresource: its media item, none without media, null when the fax is gone", async () => {
+    const emulator = await startEmulator({ faxes: 20, accounts: 0, numbers: 0, seed: 8 });
+    const gateway = gatewayFor(emulator);
+    const { faxes } = await listAll(gateway);
+    const withMedia = faxes.find((f) => f.media_sid)!;
+    expect(await gateway.listFaxMedia(withMedia.sid)).toEqual([{ sid: withMedia.media_sid, contentType: expect.stringMatching(/^(application\/pdf|image\/tiff)$/), url: expect.stringContaining(`/v1/Faxes/${withMedia.sid}/Media/${withMedia.media_sid}`) }]);
+    const without = emulator.createFax({ status: 'failed', withMedia: false });
+    expect(await gateway.listFaxMedia(String(without.sid))).toEqual([]);
+    expect(await gateway.listFaxMedia('FX' + '0'.repeat(32))).toBeNull();
+    await emulator.close();
+  });
 });
