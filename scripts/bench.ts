@@ -19,10 +19,10 @@ import type { ScenarioContext } from './bench/scenario-context.js';
 import { crashedScenario, type ScenarioResult } from './bench/scenario-result.js';
 
 const RUNNERS: Record<ScenarioName, { run: (ctx: ScenarioContext) => Promise<ScenarioResult>; target: string }> = {
-  'rate-limit': { run: rateLimitScenario, target: 'ratio >= 0.9 at --rps R, 0 failed' },
-  rclone: { run: rcloneScenario, target: 'archiver files/s >= 1.0x rclone' },
-  memory: { run: memoryScenario, target: 'peak RSS flat and < 200 MB' },
-  catalog: { run: catalogScenario, target: 'inserts >= 20k rows/s; no-change sync' },
+  'rate-limit': { run: rateLimitScenario, target: 'ratio >= 0.95 at --rps R, 0 failed' },
+  rclone: { run: rcloneScenario, target: 'archiver files/s >= 1.5x rclone; <= 10 ms CPU per fax' },
+  memory: { run: memoryScenario, target: 'peak RSS flat and < 150 MB' },
+  catalog: { run: catalogScenario, target: 'inserts >= 50k rows/s; steps >= 5k/s; report < 5 s, < 150 MB; no-change sync' },
 };
 
 async function main(): Promise<number> {

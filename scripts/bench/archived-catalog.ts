@@ -2,10 +2,10 @@
  * Builds an archived catalog directly through the Catalog API, the way the pipeline writes it, but
  * with synthetic objects instead of stored bytes: `recordListed` in pages of 1000 (the listing's page
  * size, timed: the catalog's insert rate), then each fax through fetched -> stored -> verified (or
- * metadata-only). The faxes are the emulator's own, so a later `sync` against it finds them unchanged.
+ * metadata-only), some one transaction per step and the rest in `recordSteps` batches (both timed). The faxes are the emulator's own, so a later `sync` against it finds them unchanged.
  */
 import { createHash } from 'node:crypto';
-import type { Catalog } from '../../src/catalog/catalog.js';
+import type { ArchiveStep, Catalog } from '../../src/catalog/catalog.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { DEFAULT_EMULATOR_NOW } from '../../src/emulator/index.js';
 import { hasMedia, sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
@@ -13,19 +13,30 @@ import { mediaObjectKey, sidecarObjectKey } from '../../src/store/object-layout.
 
 export const LISTING_PAGE_SIZE = 1000;
 
+/** Faxes per `recordSteps` batch (2 or 3 steps each): what an engine committing every ~100 faxes writes. */
+export const STEP_BATCH_FAXES = 100;
+
 export interface ArchivedCatalogTimings {
   rows: number;
-  /** Time spent in recordListed (pages of LISTING_PAGE_SIZE). */
+  /** Wall and CPU time spent in recordListed (pages of LISTING_PAGE_SIZE). */
   listedMs: number;
-  /** Time spent moving every row to verified / metadata-only. */
-  archivedMs: number;
+  listedCpuMs: number;
+  /** Faxes moved to verified / metadata-only one step per transaction, and their times. */
+  singleRows: number;
+  singleMs: number;
+  singleCpuMs: number;
+  /** Faxes moved by recordSteps batches, and their times. */
+  batchedRows: number;
+  batchedMs: number;
+  batchedCpuMs: number;
 }
 
 function hex(seed: string, algorithm: 'sha256' | 'md5'): string {
   return createHash(algorithm).update(seed).digest('hex');
 }
 
-function markArchived(catalog: Catalog, fax: Record<string, unknown>, at: string): void {
+/** The three steps that take one fax to verified (or two to metadata-only), with synthetic objects. */
+function archiveSteps(fax: Record<string, unknown>, at: string): ArchiveStep[] {
   const sid = String(fax.sid);
   const accountSid = String(fax.account_sid);
   const dateCreated = typeof fax.date_created === 'string' ? fax.date_created : null;
@@ -42,34 +53,58 @@ function markArchived(catalog: Catalog, fax: Record<string, unknown>, at: string
     storedAt: at,
   };
   if (!hasMedia(fax)) {
-    catalog.markStored(sid, [sidecarObject]);
-    catalog.markVerified(sid, [{ kind: 'sidecar', method: 'checksum', at }]);
-    return;
+    return [
+      { step: 'stored', sid, objects: [sidecarObject] },
+      { step: 'verified', sid, verifications: [{ kind: 'sidecar', method: 'checksum', at }] },
+    ];
   }
   const pages = typeof fax.num_pages === 'number' ? fax.num_pages : 1;
   const media = { size: 40_000 * pages, sha256Hex: hex(`${sid}:media`, 'sha256'), md5Hex: hex(`${sid}:media`, 'md5'), contentType: 'application/pdf', pages };
-  catalog.markFetched(sid, media);
-  catalog.markStored(sid, [
-    { kind: 'media', key: mediaObjectKey({ accountSid, faxSid: sid, dateCreated, kind: 'pdf' }), size: media.size, sha256Hex: media.sha256Hex, md5Hex: media.md5Hex, contentType: media.contentType, etag: `"${media.md5Hex}"`, versionId: null, storedAt: at },
-    sidecarObject,
-  ]);
-  catalog.markVerified(sid, [
-    { kind: 'media', method: 'checksum', at },
-    { kind: 'sidecar', method: 'checksum', at },
-  ]);
+  return [
+    { step: 'fetched', sid, media },
+    {
+      step: 'stored',
+      sid,
+      objects: [
+        { kind: 'media', key: mediaObjectKey({ accountSid, faxSid: sid, dateCreated, kind: 'pdf' }), size: media.size, sha256Hex: media.sha256Hex, md5Hex: media.md5Hex, contentType: media.contentType, etag: `"${media.md5Hex}"`, versionId: null, storedAt: at },
+        sidecarObject,
+      ],
+    },
+    { step: 'verified', sid, verifications: [{ kind: 'media', method: 'checksum', at }, { kind: 'sidecar', method: 'checksum', at }] },
+  ];
 }
 
-/** Writes `faxes` (Fax API JSON) into a new catalog at `path`, all archived. */
-export function buildArchivedCatalog(path: string, faxes: readonly Record<string, unknown>[]): ArchivedCatalogTimings {
+/** One fax's steps through the single-step methods: one transaction each (the engine's path before recordSteps). */
+function applyOneByOne(catalog: Catalog, steps: readonly ArchiveStep[]): void {
+  for (const s of steps) {
+    if (s.step === 'fetched') catalog.markFetched(s.sid, s.media);
+    else if (s.step === 'stored') catalog.markStored(s.sid, s.objects);
+    else catalog.markVerified(s.sid, s.verifications);
+  }
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Writes `faxes` (Fax API JSON) into a new catalog at `path`, all archived: listed in pages, then the
+ * first `oneByOne` faxes through the single-step methods and the rest through `recordSteps` in
+ * batches of STEP_BATCH_FAXES faxes. Inputs are built before the clocks start.
+ */
+export function buildArchivedCatalog(path: string, faxes: readonly Record<string, unknown>[], options: { oneByOne?: number } = {}): ArchivedCatalogTimings {
   const catalog = openCatalog(path);
   try {
     const runId = catalog.startRun('archive', { note: 'bench: synthetic archived catalog' });
     const sanitized = faxes.map((fax) => sanitizeFaxJson(fax));
+    const pages: Record<string, unknown>[][] = [];
+    for (let i = 0; i < sanitized.length; i += LISTING_PAGE_SIZE) pages.push(sanitized.slice(i, i + LISTING_PAGE_SIZE));
+    let cpu = process.cpuUsage();
     const listedStarted = performance.now();
-    for (let i = 0; i < sanitized.length; i += LISTING_PAGE_SIZE) {
-      catalog.recordListed(sanitized.slice(i, i + LISTING_PAGE_SIZE), runId);
-    }
+    for (const page of pages) catalog.recordListed(page, runId);
     const listedMs = performance.now() - listedStarted;
+    const listedCpuMs = cpuMs(cpu);
     // As the archive that listed them would have: one completed full sweep per account, started at
     // the emulator's clock, so the sync's watermark comes from the ledger (issue 11 §3).
     for (const accountSid of new Set(sanitized.map((fax) => String(fax.account_sid)))) {
@@ -77,11 +112,26 @@ export function buildArchivedCatalog(path: string, faxes: readonly Record<string
       catalog.completeListingSweep(sweep.id);
     }
     const at = new Date().toISOString();
-    const archivedStarted = performance.now();
-    for (const fax of sanitized) markArchived(catalog, fax, at);
-    const archivedMs = performance.now() - archivedStarted;
+    const steps = sanitized.map((fax) => archiveSteps(fax, at));
+    const oneByOne = Math.min(options.oneByOne ?? 0, steps.length);
+
+    cpu = process.cpuUsage();
+    let started = performance.now();
+    for (const faxSteps of steps.slice(0, oneByOne)) applyOneByOne(catalog, faxSteps);
+    const singleMs = performance.now() - started;
+    const singleCpuMs = cpuMs(cpu);
+
+    cpu = process.cpuUsage();
+    started = performance.now();
+    for (let i = oneByOne; i < steps.length; i += STEP_BATCH_FAXES) {
+      const batch = steps.slice(i, i + STEP_BATCH_FAXES).flat();
+      const refused = catalog.recordSteps(batch).find((outcome) => outcome !== null);
+      if (refused) throw refused;
+    }
+    const batchedMs = performance.now() - started;
+    const batchedCpuMs = cpuMs(cpu);
     catalog.finishRun(runId, 0, { archived: sanitized.length });
-    return { rows: sanitized.length, listedMs, archivedMs };
+    return { rows: sanitized.length, listedMs, listedCpuMs, singleRows: oneByOne, singleMs, singleCpuMs, batchedRows: steps.length - oneByOne, batchedMs, batchedCpuMs };
   } finally {
     catalog.close();
   }

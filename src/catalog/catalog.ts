@@ -100,6 +100,12 @@ export interface DeletionRecord {
 
 export type ListedChange = 'new' | 'updated' | 'unchanged' | 'stale';
 
+/** One archive step of one fax, for `recordSteps` (the same facts markFetched/markStored/markVerified take). */
+export type ArchiveStep =
+  | { step: 'fetched'; sid: string; media: NonNullable<FaxRow['media']> }
+  | { step: 'stored'; sid: string; objects: readonly Omit<ObjectRecord, 'verifiedAt' | 'verificationMethod'>[] }
+  | { step: 'verified'; sid: string; verifications: readonly { kind: ObjectKind; method: VerificationMethod; at: string }[] };
+
 /** An older version of a fax, kept when Twilio's `date_updated` advanced. */
 export interface FaxHistoryEntry {
   faxSid: string;
@@ -214,6 +220,14 @@ export interface Catalog {
    * there is no media). Refused (database trigger) while any object of the fax is still unverified.
    */
   markVerified(sid: string, verifications: readonly { kind: ObjectKind; method: VerificationMethod; at: string }[]): void;
+  /**
+   * Many steps (of many faxes) in ONE transaction, applied in order, each exactly as its single-step
+   * method would (same checks, triggers and events); not fsynced (no step needs it: only deletion
+   * intents and receipts are). A refused step (InvariantError) is undone alone and the rest commit;
+   * any other failure (busy, disk full) commits nothing and throws. Returns one outcome per step:
+   * null when recorded, the refusal otherwise.
+   */
+  recordSteps(steps: readonly ArchiveStep[]): (Error | null)[];
   /** Increments attempts, keeps the reason (no secrets), moves to `failed`. */
   markFailed(sid: string, reason: string): void;
   /** Gone from Twilio before it was archived. */

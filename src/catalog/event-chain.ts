@@ -43,3 +43,14 @@ export function eventHash(prevHash: string, event: ChainedEventContent): string 
   const body = canonicalJson({ id: event.id, at: event.at, type: event.type, fax_sid: event.faxSid, data: event.data });
   return createHash('sha256').update(prevHash + body).digest('hex');
 }
+
+/**
+ * `eventHash` over data already rendered by `canonicalJson` (the text the catalog stores): the
+ * same hash without parsing the text back into an object (the catalog's write path, issue 16).
+ * Canonical text parses and re-renders to itself, so both functions agree on every stored event.
+ */
+export function eventHashOfJson(prevHash: string, event: Omit<ChainedEventContent, 'data'> & { dataJson: string }): string {
+  // canonicalJson's key order for the body: at, data, fax_sid, id, type.
+  const body = `{"at":${JSON.stringify(event.at)},"data":${event.dataJson},"fax_sid":${event.faxSid === null ? 'null' : JSON.stringify(event.faxSid)},"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256').update(prevHash + body).digest('hex');
+}

@@ -118,7 +118,7 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
       putChecked(
         {
           key,
-          body: { filePath: spoolPath },
+          body: { filePath: spoolPath, stamp: fetched.stamp },
           size: fetched.media.size,
           sha256Hex: fetched.media.sha256Hex,
           md5Hex: fetched.media.md5Hex,
@@ -191,6 +191,7 @@ async function rewriteSidecar(row: FaxRow, kept: KeptMedia, ctx: ArchiveFaxConte
 
 interface FetchedMedia {
   kind: 'pdf' | 'tiff';
+  stamp: SpooledFile['stamp'];
   media: NonNullable<FaxRow['media']>;
   /** Set when the served Content-Type did not name the kind the bytes are. */
   note: string | null;
@@ -282,6 +283,7 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
     }
     return {
       kind,
+      stamp: spooled.stamp,
       media: {
         size: spooled.size,
         sha256Hex: spooled.sha256Hex,
@@ -357,7 +359,7 @@ type ObjectToVerify = Pick<ObjectRecord, 'kind' | 'key' | 'size' | 'sha256Hex' |
 async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ctx: ArchiveFaxContext): Promise<void> {
   const verifications: { kind: ObjectKind; method: VerificationMethod; at: string }[] = [];
   // Independent objects, checked side by side; judged in order so the first problem is the one named.
-  const results = await Promise.all(objects.map((object) => verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify })));
+  const results = await Promise.all(objects.map((object) => verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify, afterWrite: true })));
   for (const [index, object] of objects.entries()) {
     const result = results[index]!;
     if (result.outcome === 'mismatch') {

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { stampFile, type FileStamp } from '../store/file-stamp.js';
 
 export interface SpooledFile {
   path: string;
@@ -16,6 +17,8 @@ export interface SpooledFile {
   md5Hex: string;
   /** The first bytes (up to 8), for the magic check. */
   head: Buffer;
+  /** The file as it was when hashed: the upload checks it instead of hashing the file again. */
+  stamp: FileStamp;
 }
 
 export async function spoolToFile(body: Readable, path: string): Promise<SpooledFile> {
@@ -32,11 +35,13 @@ export async function spoolToFile(body: Readable, path: string): Promise<Spooled
       callback(null, chunk);
     },
   });
+  let stamp: FileStamp;
   try {
     await pipeline(body, hasher, createWriteStream(path, { mode: 0o600 }));
+    stamp = await stampFile(path);
   } catch (error) {
     await rm(path, { force: true });
     throw error;
   }
-  return { path, size, sha256Hex: sha256.digest('hex'), md5Hex: md5.digest('hex'), head };
+  return { path, size, sha256Hex: sha256.digest('hex'), md5Hex: md5.digest('hex'), head, stamp };
 }

@@ -7,9 +7,14 @@
  * (`<prefix>/<AccountSid>/<yyyy>/<mm>/<FaxSid>.pdf`); the store adds its own root/prefix.
  */
 import type { Readable } from 'node:stream';
+import type { FileStamp } from './file-stamp.js';
 
-/** The body of an object to store: a file on disk (streamed, never held whole) or a small buffer (sidecars). */
-export type ObjectBody = { filePath: string } | { bytes: Uint8Array };
+/**
+ * The body of an object to store: a file on disk (streamed, never held whole) or a small buffer
+ * (sidecars). `stamp`: the file as it was when its SHA-256 and MD5 were computed (the spool's), so
+ * the store checks the file is unchanged instead of hashing it again (file-stamp.ts).
+ */
+export type ObjectBody = { filePath: string; stamp?: FileStamp } | { bytes: Uint8Array };
 
 export interface PutObjectInput {
   key: string;
@@ -96,6 +101,16 @@ export interface MediaStore {
    * The store checks the SHA-256 on arrival where it can, and throws ChecksumMismatchError on a refusal.
    */
   put(input: PutObjectInput): Promise<PutObjectResult>;
+
+  /**
+   * What the store's own answer to this process's latest successful `put` of `key` said about the
+   * object it now holds (issue 16): for S3, the PUT response's ETag and the checksum S3 validated on
+   * arrival (or, when nothing was sent, the HEAD that found the same bytes). Taken once: a second call
+   * returns null. Absent (or null) where no such answer is evidence: the folder store, whose only
+   * proof is reading the bytes back. Used by the archive's post-upload verification only; `verify`
+   * and the pre-delete proof always ask the store again.
+   */
+  writeEvidence?(key: string): StoredObjectInfo | null;
 
   /** Describes the object at `key`; null when there is none. Never reads the body. */
   head(key: string): Promise<StoredObjectInfo | null>;

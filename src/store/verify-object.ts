@@ -39,6 +39,12 @@ export interface VerifyOptions {
    * With false such an object is `unverifiable` (a quick audit that must not download).
    */
   allowFullFallback?: boolean;
+  /**
+   * Right after this process wrote the object: judge from the store's answer to that write
+   * (`MediaStore.writeEvidence`) instead of asking again, where the store keeps one; the same
+   * methods and fallbacks apply. Never for `verify` or the pre-delete proof, which look again.
+   */
+  afterWrite?: boolean;
 }
 
 /** The strongest method the store supports without reading bytes, or `full` when forced or none applies. */
@@ -95,6 +101,15 @@ export async function verifyStoredObject(
   let current: VerificationMethod = first;
   try {
     if (first !== 'full') {
+      const written = options.afterWrite ? (store.writeEvidence?.(key) ?? null) : null;
+      if (written) {
+        const order: Exclude<VerificationMethod, 'full'>[] = first === 'checksum' ? ['checksum', 'etag-md5'] : ['etag-md5'];
+        for (const method of order) {
+          const verdict = judgeFromHead(method, written, expected, capabilities);
+          if (verdict) return verdict;
+        }
+        // The write's answer cannot decide (no checksum, no MD5 ETag): ask the store as before.
+      }
       const head = await store.head(key);
       if (!head) return { outcome: 'missing', method: first, detail: 'no object at this key' };
       const order: Exclude<VerificationMethod, 'full'>[] = first === 'checksum' ? ['checksum', 'etag-md5'] : ['etag-md5'];
