@@ -105,7 +105,10 @@ export interface AuditFigures {
   lost: number;
   catalogByState: Record<string, number>;
   catalogObjects: number;
+  /** Fax objects (media and sidecars) in the store, read back and hashed. */
   storedObjects: number;
+  /** Chain anchors in the store: one per run that finished far enough to write one. */
+  anchorObjects: number;
   events: number;
 }
 
@@ -116,6 +119,8 @@ export interface AuditResult {
 
 /** `<AccountSid>/<yyyy>/<mm>/<FaxSid>[.v<N>].<pdf|tiff|json>` (DESIGN.md "Media and verification"; versions: issue 11 §6). */
 const OBJECT_KEY = /^(AC[0-9a-f]{32})\/(?:\d{4}\/\d{2}|unknown-date)\/(FX[0-9a-f]{32})(?:\.v\d+)?\.(pdf|tiff|json)$/;
+/** A finished run's chain anchor (`_anchors/<run number, 8 digits>-<chain id>.json`): not a fax object, and not in the objects table. */
+const ANCHOR_KEY = /^_anchors\/(\d{8})-([0-9a-f]{16})\.json$/;
 const PROOF_METHODS = new Set(['checksum', 'etag-md5', 'full']);
 const DELETABLE_RECEIPT = (status: number | null): boolean => status === 404 || (status !== null && status >= 200 && status < 300);
 
@@ -197,7 +202,15 @@ export function auditArchive(facts: AuditFacts): AuditResult {
     if (!stored || stored.sha256Hex !== version.sha256) violations.push(`store: superseded version ${version.key} is missing or holds other bytes`);
   }
   const keysPerFax = new Map<string, string[]>();
+  let anchorObjects = 0;
   for (const stored of facts.stored) {
+    const anchor = ANCHOR_KEY.exec(stored.key);
+    if (anchor) {
+      // Written only after a run's work is done, so it must name a run this catalog recorded.
+      anchorObjects++;
+      if (!runsById.has(Number(anchor[1]))) violations.push(`store: anchor ${stored.key} names run ${Number(anchor[1])}, which the catalog never recorded`);
+      continue;
+    }
     const match = OBJECT_KEY.exec(stored.key);
     if (!match) {
       violations.push(`store: stray object ${stored.key} (not a fax object: a temporary or torn upload?)`);
@@ -226,8 +239,8 @@ export function auditArchive(facts: AuditFacts): AuditResult {
   if (deletedInCatalog !== deleted) violations.push(`counts: catalog has ${deletedInCatalog} faxes deleted, Twilio lost ${deleted}`);
   if (facts.twilioDeletedCount !== deleted) violations.push(`counts: the emulator removed ${facts.twilioDeletedCount} faxes, ${deleted} of the starting faxes are gone`);
   const verifiedObjects = facts.catalog.objects.filter((o) => o.verifiedAt !== null).length;
-  if (facts.finishedClean && facts.stored.length !== facts.catalog.objects.length + facts.catalog.objectVersions.length) {
-    violations.push(`counts: ${facts.stored.length} objects in the store, ${facts.catalog.objects.length + facts.catalog.objectVersions.length} in the catalog`);
+  if (facts.finishedClean && facts.stored.length - anchorObjects !== facts.catalog.objects.length + facts.catalog.objectVersions.length) {
+    violations.push(`counts: ${facts.stored.length - anchorObjects} fax objects in the store, ${facts.catalog.objects.length + facts.catalog.objectVersions.length} in the catalog`);
   }
   if (facts.finishedClean && verifiedObjects !== facts.catalog.objects.length) {
     violations.push(`counts: ${facts.catalog.objects.length - verifiedObjects} catalog objects are not verified after a clean finish`);
@@ -247,7 +260,8 @@ export function auditArchive(facts: AuditFacts): AuditResult {
       lost,
       catalogByState,
       catalogObjects: facts.catalog.objects.length,
-      storedObjects: facts.stored.length,
+      storedObjects: facts.stored.length - anchorObjects,
+      anchorObjects,
       events: facts.catalog.chain.events,
     },
     violations,

@@ -23,7 +23,7 @@ export function formatTortureReport(report: TortureReport): string[] {
     `  deleted          ${a.deleted} from Twilio, ${a.remainingInTwilio} still there`,
     `  lost             ${a.lost}`,
     `  catalog          ${list(a.catalogByState)}; ${a.catalogObjects} objects, ${a.events} events (chain rechecked)`,
-    `  store            ${a.storedObjects} objects read back and hashed`,
+    `  store            ${a.storedObjects} fax objects and ${a.anchorObjects} run anchors read back and hashed`,
     `  violations       ${report.violations.length}`,
     ...report.violations.slice(0, SHOWN_VIOLATIONS).map((v) => `    - ${v}`),
     ...(report.violations.length > SHOWN_VIOLATIONS ? [`    ... and ${report.violations.length - SHOWN_VIOLATIONS} more`] : []),

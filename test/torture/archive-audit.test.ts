@@ -167,7 +167,15 @@ describe('auditArchive', () => {
     expect(result.violations.some((v) => v.startsWith(`store: ${FX1} media stored twice`))).toBe(true);
     expect(result.violations.some((v) => v.startsWith('store: stray object'))).toBe(true);
     expect(result.violations).toContain(`store: ${AC}/2021/12/${FX1}.pdf is not recorded in the catalog (orphan)`);
-    expect(result.violations).toContain('counts: 5 objects in the store, 3 in the catalog');
+    expect(result.violations).toContain('counts: 5 fax objects in the store, 3 in the catalog');
+  });
+
+  it("accepts a recorded run's chain anchor beside the fax objects, and names one for a run the catalog never had", () => {
+    const facts = soundFacts();
+    facts.stored = [...facts.stored, { key: '_anchors/00000001-402c4618afe4284a.json', size: 300, sha256Hex: sha('anchor') }];
+    expect(auditArchive(facts).violations).toEqual([]);
+    facts.stored = [...facts.stored, { key: '_anchors/00000009-402c4618afe4284a.json', size: 300, sha256Hex: sha('anchor 9') }];
+    expect(auditArchive(facts).violations).toEqual(['store: anchor _anchors/00000009-402c4618afe4284a.json names run 9, which the catalog never recorded']);
   });
 
   it('after a clean finish, wants nothing left in Twilio, no open intent, no lock file', () => {
