@@ -68,6 +68,16 @@ export class ChecksumMismatchError extends FaxSunsetError {
   readonly exitCode = ExitCode.itemsLeft;
 }
 
+/**
+ * The store gave no verdict on objects it was asked about (a HEAD or read kept failing): not a
+ * checksum mismatch and not a reason to fetch the fax from Twilio again. The fax keeps its state
+ * and a later run asks the store again (issue 14 §3).
+ */
+export class StoreUnavailableError extends FaxSunsetError {
+  readonly retryable = true;
+  readonly exitCode = ExitCode.itemsLeft;
+}
+
 /** A remote service (Twilio, the media host, S3) failed in a way a later retry may not see. */
 export class ExternalServiceError extends FaxSunsetError {
   readonly retryable: boolean;

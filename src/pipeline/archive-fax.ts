@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
-import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError } from '../errors.js';
+import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError, StoreUnavailableError } from '../errors.js';
 import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
 import { mediaVersionKey, sidecarObjectKey } from '../store/object-layout.js';
-import { verifyStoredObject } from '../store/verify-object.js';
+import { verifyStoredObject, type VerificationOutcome } from '../store/verify-object.js';
 import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { archiveNeedsMedia, mediaEvidence } from '../catalog/media-evidence.js';
 import { sidecarFor } from './fax-metadata.js';
@@ -74,7 +74,13 @@ export async function archiveFax(row: FaxRow, ctx: ArchiveFaxContext): Promise<F
   } catch (error) {
     const message = describeError(error, ctx.knownSecrets);
     const current = ctx.catalog.getFax(row.sid);
-    if (current && current.state !== 'lost' && current.state !== 'deleted') ctx.catalog.markFailed(row.sid, message);
+    // A store that gave no verdict leaves the fax as it is (stored, or listed with its media kept):
+    // the next run asks the store again instead of fetching the fax from Twilio.
+    if (error instanceof StoreUnavailableError) {
+      ctx.catalog.appendEvent('store-unavailable', { note: message }, row.sid);
+    } else if (current && current.state !== 'lost' && current.state !== 'deleted') {
+      ctx.catalog.markFailed(row.sid, message);
+    }
     return { ...base, outcome: 'failed', bytes: 0, error: message, checksumMismatch: error instanceof ChecksumMismatchError };
   }
 }
@@ -177,6 +183,7 @@ async function keptMediaObject(row: FaxRow, ctx: ArchiveFaxContext): Promise<Kep
   const object = row.objects.find((o) => o.kind === 'media');
   if (!media || !object || object.sha256Hex !== media.sha256Hex || object.size !== media.size) return null;
   const check = await verifyStoredObject(ctx.store, object.key, object, { forceFull: ctx.forceFullVerify });
+  if (check.outcome === 'unavailable') throw unavailable(object, check);
   return check.outcome === 'match' ? { media, object } : null;
 }
 
@@ -338,7 +345,7 @@ async function putSidecar(row: FaxRow, ctx: ArchiveFaxContext, first: boolean): 
 async function putChecked(input: PutObjectInput, ctx: ArchiveFaxContext): Promise<PutObjectResult> {
   for (let attempt = 0; ; attempt++) {
     const put = await ctx.uploadCap(() => ctx.store.put(input));
-    if (!etagContradictsMd5(put.etag, input.md5Hex, ctx.store.capabilities.etagIsMd5 && put.etagIsMd5 !== false)) return put;
+    if (put.md5Hex == null || put.md5Hex === input.md5Hex.toLowerCase()) return put;
     await ctx.store.remove(input.key);
     if (!put.alreadyPresent || attempt > 0) {
       throw new ChecksumMismatchError(`the store holds other bytes at ${input.key} than were sent (its ETag is not their MD5); removed them`);
@@ -346,16 +353,12 @@ async function putChecked(input: PutObjectInput, ctx: ArchiveFaxContext): Promis
   }
 }
 
-/** True only when the ETag is a single-part MD5 (32 hex digits) that differs from `md5Hex`. */
-export function etagContradictsMd5(etag: string | null, md5Hex: string, etagIsMd5: boolean): boolean {
-  if (!etagIsMd5 || etag === null) return false;
-  const value = etag.replace(/"/g, '').toLowerCase();
-  return /^[0-9a-f]{32}$/.test(value) && value !== md5Hex.toLowerCase();
-}
-
 type ObjectToVerify = Pick<ObjectRecord, 'kind' | 'key' | 'size' | 'sha256Hex' | 'md5Hex'>;
 
-/** Verifies each object independently of the upload; only `match` counts. Throws on anything else. */
+/**
+ * Verifies each object independently of the upload; only `match` counts. Other bytes or none throw
+ * ChecksumMismatchError; a store that gave no verdict throws StoreUnavailableError.
+ */
 async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ctx: ArchiveFaxContext): Promise<void> {
   const verifications: { kind: ObjectKind; method: VerificationMethod; at: string }[] = [];
   // Independent objects, checked side by side; judged in order so the first problem is the one named.
@@ -365,12 +368,19 @@ async function verifyOrThrow(sid: string, objects: readonly ObjectToVerify[], ct
     if (result.outcome === 'mismatch') {
       throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} does not match what was sent (${result.method}${result.detail ? `: ${result.detail}` : ''})`);
     }
+    if (result.outcome === 'unavailable') throw unavailable(object, result);
     if (result.outcome !== 'match') {
-      throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} could not be verified (${result.outcome}${result.detail ? `: ${result.detail}` : ''})`);
+      throw new ChecksumMismatchError(`stored ${object.kind} ${object.key} is ${result.outcome} (${result.method}${result.detail ? `: ${result.detail}` : ''})`);
     }
     verifications.push({ kind: object.kind, method: result.method, at: ctx.now().toISOString() });
   }
   ctx.catalog.markVerified(sid, verifications);
+}
+
+function unavailable(object: ObjectToVerify, result: VerificationOutcome): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `the store gave no verdict on ${object.kind} ${object.key} (${result.method}${result.detail ? `: ${result.detail}` : ''}); a later run asks again`,
+  );
 }
 
 /**

@@ -2,6 +2,8 @@
  * Pure checks on downloaded media: the bytes must be what Twilio said they are before they are
  * allowed anywhere near the store, because a fax is deleted from Twilio on the strength of them.
  */
+import { md5FromEtag } from '../store/s3-media-store.js';
+
 export interface DownloadedMediaFacts {
   /** Content-Type the media host sent. */
   contentType: string | null;
@@ -61,8 +63,11 @@ export function contentTypeNote(facts: Pick<DownloadedMediaFacts, 'contentType' 
  * of the content after all (see `judgeEtagMismatch`).
  */
 export function etagVerdict(etag: string | null, md5Hex: string): 'match' | 'mismatch' | 'none' {
-  if (!etag || !/^[0-9a-f]{32}$/i.test(etag)) return 'none';
-  return etag.toLowerCase() === md5Hex.toLowerCase() ? 'match' : 'mismatch';
+  // Twilio's media host is S3: the rule is the S3 store's (the gateway already dropped ETags of
+  // SSE-KMS / SSE-C objects, which are not MD5s).
+  const hostMd5 = md5FromEtag(etag, true);
+  if (hostMd5 === null) return 'none';
+  return hostMd5 === md5Hex.toLowerCase() ? 'match' : 'mismatch';
 }
 
 /**

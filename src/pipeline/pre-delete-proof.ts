@@ -14,9 +14,9 @@
  */
 import type { FaxRow, ObjectKind, VerificationMethod } from '../catalog/catalog.js';
 import type { MediaStore } from '../store/media-store.js';
-import { verifyStoredObject } from '../store/verify-object.js';
+import { verifyStoredObject, type StoreAnswer } from '../store/verify-object.js';
 
-export type StoreAnswer = 'match' | 'mismatch' | 'missing' | 'unavailable';
+export type { StoreAnswer };
 
 export interface ObjectAnswer {
   kind: ObjectKind;
@@ -60,9 +60,7 @@ export async function provePresentBeforeDelete(
     row.objects.map(async (object): Promise<ObjectAnswer> => {
       for (let ask = 1; ; ask++) {
         const result = await verifyStoredObject(store, object.key, object, { forceFull: options.forceFull });
-        // `unverifiable` here means the store did not answer (a HEAD or read that failed), or a
-        // cheap method did not apply and the re-read failed: not a verdict on the bytes.
-        const answer: StoreAnswer = result.outcome === 'unverifiable' ? 'unavailable' : result.outcome;
+        const answer = result.outcome;
         if (answer !== 'unavailable' || ask >= ASKS) {
           return { kind: object.kind, key: object.key, sha256: object.sha256Hex, answer, method: result.method, ...(result.detail ? { detail: result.detail } : {}) };
         }

@@ -129,7 +129,8 @@ export async function runVerify(
       let finding: VerifyFindingResult;
       try {
         const result = await verifyStoredObject(deps.store, object.key, object, { forceFull: options.full });
-        finding = { faxSid: row.sid, key: object.key, kind: object.kind, outcome: result.outcome, method: result.method, ...(result.detail ? { detail: result.detail } : {}) };
+        // A finding records an unavailable answer as `unverifiable` (the catalog's word since v1).
+        finding = { faxSid: row.sid, key: object.key, kind: object.kind, outcome: result.outcome === 'unavailable' ? 'unverifiable' : result.outcome, method: result.method, ...(result.detail ? { detail: result.detail } : {}) };
       } catch (error) {
         finding = { faxSid: row.sid, key: object.key, kind: object.kind, outcome: 'unverifiable', method: options.full ? 'full' : 'checksum', detail: describeError(error) };
       }

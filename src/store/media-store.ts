@@ -44,6 +44,12 @@ export interface PutObjectResult {
   etag: string | null;
   /** As on StoredObjectInfo: false when this object's ETag is known not to be an MD5. */
   etagIsMd5?: boolean;
+  /**
+   * The MD5 of the bytes the store's answer proves it now holds (S3: a single-part ETag outside
+   * SSE-KMS / SSE-C), or null when the answer proves none. An MD5 other than the one sent means the
+   * store holds other bytes, whatever it said about the checksum.
+   */
+  md5Hex?: string | null;
   /** S3 version id when the bucket is versioned. */
   versionId: string | null;
 }

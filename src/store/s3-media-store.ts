@@ -195,7 +195,7 @@ export class S3MediaStore implements MediaStore {
     const existing = input.mayExist === false ? null : await this.headRaw(key);
     if (existing && this.holdsSameBytes(existing, input.size, sha256Hex, md5Hex)) {
       this.remember(input.key, this.infoFrom(input.key, existing));
-      return { key: input.key, alreadyPresent: true, etag: stripQuotes(existing.ETag), etagIsMd5: etagCanBeMd5(existing), versionId: existing.VersionId ?? null };
+      return { key: input.key, alreadyPresent: true, etag: stripQuotes(existing.ETag), etagIsMd5: etagCanBeMd5(existing), md5Hex: this.provenMd5(existing), versionId: existing.VersionId ?? null };
     }
     if ('filePath' in input.body && input.size >= (this.options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD)) {
       return this.putMultipart(input, input.body.filePath, sha256Hex);
@@ -372,8 +372,12 @@ export class S3MediaStore implements MediaStore {
     if (head.ContentLength !== size) return false;
     const serverSha = fullObjectSha256Hex(head);
     if (serverSha !== null) return serverSha === sha256Hex;
-    const etag = stripQuotes(head.ETag);
-    return this.capabilities.etagIsMd5 && etagCanBeMd5(head) && etag !== null && /^[0-9a-f]{32}$/.test(etag) && etag === md5Hex;
+    return this.provenMd5(head) === md5Hex;
+  }
+
+  /** The MD5 of the bytes this answer (HEAD, PUT) proves the server holds, or null. */
+  private provenMd5(out: { ETag?: string; ServerSideEncryption?: string; SSECustomerAlgorithm?: string }): string | null {
+    return md5FromEtag(out.ETag, this.capabilities.etagIsMd5 && etagCanBeMd5(out));
   }
 
   private writeOptions() {
@@ -445,7 +449,7 @@ export class S3MediaStore implements MediaStore {
         metadata: { ...input.metadata, [SHA256_METADATA]: sha256Hex },
         lastModified: null,
       });
-      return { key: input.key, alreadyPresent: false, etag: stripQuotes(out.ETag), etagIsMd5: etagCanBeMd5(out), versionId: out.VersionId ?? null };
+      return { key: input.key, alreadyPresent: false, etag: stripQuotes(out.ETag), etagIsMd5: etagCanBeMd5(out), md5Hex: this.provenMd5(out), versionId: out.VersionId ?? null };
     } catch (error) {
       // Our own check (or a failed read of the spool file) aborted the request: report that, not the abort.
       if (claim?.failure) throw claim.failure;
@@ -508,7 +512,7 @@ export class S3MediaStore implements MediaStore {
       );
       this.transfer.objectsSent += 1;
       this.transfer.bytesSent += input.size;
-      return { key: input.key, alreadyPresent: false, etag: stripQuotes(done.ETag), etagIsMd5: false, versionId: done.VersionId ?? null };
+      return { key: input.key, alreadyPresent: false, etag: stripQuotes(done.ETag), etagIsMd5: false, md5Hex: null, versionId: done.VersionId ?? null };
     } catch (error) {
       if (uploadId) {
         await this.client
@@ -603,6 +607,25 @@ function fullObjectSha256Hex(head: HeadObjectCommandOutput): string | null {
  */
 function etagCanBeMd5(out: { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }): boolean {
   return !String(out.ServerSideEncryption ?? '').startsWith('aws:kms') && !out.SSECustomerAlgorithm;
+}
+
+/**
+ * The MD5 an S3 ETag proves, or null. A single-part ETag (32 hex digits once its quotes are gone)
+ * is the MD5 of the bytes the server holds; a multipart one (`...-N`) is not, nor is any ETag of an
+ * object under SSE-KMS or SSE-C (`etagIsMd5` false). The one place this rule is written (issue 14
+ * §3): the store's answers carry its result as `md5Hex`, and verification and the media host's
+ * check ask here.
+ */
+export function md5FromEtag(etag: string | null | undefined, etagIsMd5: boolean): string | null {
+  if (!etagIsMd5 || !etag) return null;
+  const value = etag.replace(/"/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(value) ? value : null;
+}
+
+/** True only when the ETag proves an MD5 (see `md5FromEtag`) and it is not `md5Hex`: other bytes. */
+export function etagContradictsMd5(etag: string | null | undefined, md5Hex: string, etagIsMd5: boolean): boolean {
+  const proven = md5FromEtag(etag, etagIsMd5);
+  return proven !== null && proven !== md5Hex.toLowerCase();
 }
 
 function stripQuotes(etag: string | undefined): string | null {

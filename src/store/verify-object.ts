@@ -4,18 +4,31 @@
  * (a single-part ETag equals the local MD5; not valid under SSE-KMS), or `full` (re-read and
  * re-hash: the only method that catches a server that stores what it was told without checking).
  *
- * Like rclone's `check`, outcomes are counted separately and `unverifiable` never counts as
+ * Like rclone's `check`, outcomes are counted separately and `unavailable` never counts as
  * verified. When a cheaper method turns out not to apply to an object (no checksum came back, a
  * multipart ETag), verification falls back to the next one rather than guessing.
  */
 import { createHash } from 'node:crypto';
 import { AuthError, ConfigurationError, describeError } from '../errors.js';
 import type { MediaStore, StoreCapabilities, StoredObjectInfo } from './media-store.js';
+import { etagContradictsMd5, md5FromEtag } from './s3-media-store.js';
 
 export type VerificationMethod = 'checksum' | 'etag-md5' | 'full';
 
+/**
+ * What the store answers about an object, and the one consequence of each (issue 14 §3; the
+ * pre-delete proof uses the same four):
+ *   match        it holds the bytes that were sent
+ *   mismatch     it holds other bytes: a finding, archived again from Twilio
+ *   missing      it holds nothing at this key: archived again from Twilio
+ *   unavailable  no verdict (a HEAD or read kept failing, or nothing the store gave can prove the
+ *                bytes without reading them): asked again later; never a mismatch, never a reason
+ *                to download the fax again
+ */
+export type StoreAnswer = 'match' | 'mismatch' | 'missing' | 'unavailable';
+
 export type VerificationOutcome = {
-  outcome: 'match' | 'mismatch' | 'missing' | 'unverifiable';
+  outcome: StoreAnswer;
   /** The method that decided the outcome (after any fallback). */
   method: VerificationMethod;
   /** One line for people: what differed or why it could not be checked. No secrets. */
@@ -36,7 +49,7 @@ export interface VerifyOptions {
   forceFull?: boolean;
   /**
    * Whether to re-read the bytes when the cheap method does not apply to this object (default true).
-   * With false such an object is `unverifiable` (a quick audit that must not download).
+   * With false such an object is `unavailable` (a quick audit that must not download).
    */
   allowFullFallback?: boolean;
   /**
@@ -76,15 +89,15 @@ export function judgeFromHead(
     }
     // Some S3-compatible servers (moto) store the SHA-256 they are told without checking it, while
     // their single-part ETag is the MD5 of what they really hold: a contradiction means corrupt bytes.
-    if (singlePartMd5Etag(head, capabilities) && head.etag!.toLowerCase() !== expected.md5Hex.toLowerCase()) {
+    if (etagContradictsMd5(head.etag, expected.md5Hex, etagProvesMd5(head, capabilities))) {
       return { outcome: 'mismatch', method, actualSha256Hex: actual, actualSize: head.size, detail: 'the stored SHA-256 matches but the ETag (MD5 of the stored bytes) differs: the store did not check the checksum' };
     }
     return { outcome: 'match', method, actualSha256Hex: actual, actualSize: head.size };
   }
-  const etag = head.etag?.toLowerCase() ?? '';
   // A multipart ETag (`...-N`) or an SSE-KMS ETag is not an MD5 of the bytes: it proves nothing.
-  if (!capabilities.etagIsMd5 || head.etagIsMd5 === false || !/^[0-9a-f]{32}$/.test(etag)) return null;
-  return etag === expected.md5Hex.toLowerCase()
+  const md5 = md5FromEtag(head.etag, etagProvesMd5(head, capabilities));
+  if (md5 === null) return null;
+  return md5 === expected.md5Hex.toLowerCase()
     ? { outcome: 'match', method, actualSize: head.size }
     : { outcome: 'mismatch', method, actualSize: head.size, detail: 'stored ETag (MD5) differs' };
 }
@@ -118,7 +131,7 @@ export async function verifyStoredObject(
         if (verdict) return verdict;
       }
       if (options.allowFullFallback === false) {
-        return { outcome: 'unverifiable', method: first, detail: 'the store gave no checksum or MD5 ETag for this object' };
+        return { outcome: 'unavailable', method: first, detail: 'the store gave no checksum or MD5 ETag for this object' };
       }
     }
     current = 'full';
@@ -126,13 +139,13 @@ export async function verifyStoredObject(
   } catch (error) {
     if (error instanceof AuthError || error instanceof ConfigurationError) throw error;
     // A read that failed half-way proves nothing either way: not verified, retried later.
-    return { outcome: 'unverifiable', method: current, detail: describeError(error) };
+    return { outcome: 'unavailable', method: current, detail: describeError(error) };
   }
 }
 
-/** A 32-hex ETag on a store whose single-part ETags are MD5s (not multipart `-N`, not SSE-KMS). */
-function singlePartMd5Etag(head: StoredObjectInfo, capabilities: StoreCapabilities): boolean {
-  return capabilities.etagIsMd5 && head.etagIsMd5 !== false && /^[0-9a-f]{32}$/i.test(head.etag ?? '');
+/** Whether this store, and this object on it, have ETags that can be MD5s (not SSE-KMS / SSE-C). */
+function etagProvesMd5(head: StoredObjectInfo, capabilities: StoreCapabilities): boolean {
+  return capabilities.etagIsMd5 && head.etagIsMd5 !== false;
 }
 
 async function verifyByReading(store: MediaStore, key: string, expected: ExpectedObject): Promise<VerificationOutcome> {
