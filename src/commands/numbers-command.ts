@@ -11,7 +11,7 @@ import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { AuthError, describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { applyPlan } from '../reversion/apply-plan.js';
-import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../reversion/helper-library-number-directory.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../twilio/helper-library-number-directory.js';
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
 import type { NumberChangeReport, NumberChangeResult } from '../reversion/number-change-run.js';
 import { exitCodeForChanges } from '../reversion/number-change-run.js';

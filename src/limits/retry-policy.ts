@@ -35,7 +35,16 @@ export type AttemptOutcome =
   /** Something retrying cannot fix (bad credentials, malformed data, a refused invariant). */
   | { kind: 'fatal' };
 
-/** Whether an outcome is worth another attempt: 429, 5xx (except 501 Not Implemented) and network errors. */
+/**
+ * Whether an HTTP status is worth another attempt: 429 and 5xx, except 501 Not Implemented (the
+ * server says it cannot do this at all, so asking again cannot help). The one classifier of
+ * responses (issue 14 §5): Twilio's API, its media host and the helper library's errors all ask here.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status <= 599 && status !== 501);
+}
+
+/** Whether an outcome is worth another attempt: a retryable status (see above) and network errors. */
 export function shouldRetry(outcome: AttemptOutcome): boolean {
   switch (outcome.kind) {
     case 'ok':
@@ -44,7 +53,7 @@ export function shouldRetry(outcome: AttemptOutcome): boolean {
     case 'network':
       return true;
     case 'http':
-      return outcome.status === 429 || (outcome.status >= 500 && outcome.status <= 599 && outcome.status !== 501);
+      return isRetryableStatus(outcome.status);
   }
 }
 

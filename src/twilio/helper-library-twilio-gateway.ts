@@ -13,7 +13,7 @@
 import { AuthError, ExternalServiceError, InvariantError, UsageError, redactSecrets, rememberSecret } from '../errors.js';
 import { createConcurrencyCap, type ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { createRequestLimiter, type AttemptResult, type AttemptVerdict, type RequestLimiter } from '../limits/request-limiter.js';
-import { defaultRetryPolicy, retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
+import { defaultRetryPolicy, isRetryableStatus, retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
 import { realSleep } from '../limits/token-bucket.js';
 import { isSid } from '../sid.js';
 import { createMediaAgents, openPresignedMedia } from './presigned-media-download.js';
@@ -280,7 +280,7 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
     const response = result.value;
     const status = response.statusCode;
     if (status === 401 || status === 403) return { kind: 'fail', error: this.authError(response, spec.label) };
-    if (status === 429 || (status >= 500 && status <= 599 && status !== 501)) {
+    if (isRetryableStatus(status)) {
       return {
         kind: 'retry',
         outcome: { kind: 'http', status, retryAfterMs: retryAfterMs(headerString(response.headers, 'retry-after'), this.now()) },

@@ -12,7 +12,7 @@ import https from 'node:https';
 import { ExternalServiceError, MediaUrlExpiredError } from '../errors.js';
 import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { runWithRetries, type AttemptResult, type AttemptVerdict } from '../limits/request-limiter.js';
-import { retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
+import { isRetryableStatus, retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
 import type { MediaDownload } from './twilio-gateway.js';
 
 export interface PresignedMediaOptions {
@@ -133,8 +133,9 @@ function classify(result: AttemptResult<Opened>, where: string, now: () => numbe
   if (status >= 400 && status < 500 && result.value.errorCode) {
     return { kind: 'fail', error: new ExternalServiceError(`media host ${where} answered ${status} ${result.value.errorCode}`, { status, retryable: false }) };
   }
-  const error = new ExternalServiceError(`media host ${where} answered ${status}`, { status, retryable: status === 429 || status >= 500 });
-  if (status === 429 || status >= 500) {
+  const retryable = isRetryableStatus(status);
+  const error = new ExternalServiceError(`media host ${where} answered ${status}`, { status, retryable });
+  if (retryable) {
     return { kind: 'retry', outcome: { kind: 'http', status, retryAfterMs: retryAfterMs(response.headers['retry-after'], now()) }, error };
   }
   return { kind: 'fail', error };

@@ -13,7 +13,7 @@ import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { UsageError } from '../../src/errors.js';
 import { createRequestLimiter } from '../../src/limits/request-limiter.js';
 import { applyPlan } from '../../src/reversion/apply-plan.js';
-import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../../src/reversion/helper-library-number-directory.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../../src/twilio/helper-library-number-directory.js';
 import { makeReversionPlan } from '../../src/reversion/make-reversion-plan.js';
 import type { NumberDirectory } from '../../src/reversion/number-directory.js';
 import { readPlanFile, writePlanFiles } from '../../src/reversion/plan-files.js';

@@ -1,16 +1,17 @@
 /**
- * `NumberDirectory` over the `twilio` helper library's 2010 resources (issue 5 asks for the library's
+ * `NumberDirectory` (the reversion's port) over the `twilio` helper library's 2010 resources (issue 5 asks for the library's
  * numbers and accounts resources, not hand-made requests). Every request, each page included, goes
  * through the shared call gate (rate, concurrency, retries), and every library error becomes one of
  * our typed errors, so nothing above sees an SDK type or a message with a secret in it.
  */
 import { AuthError, ExternalServiceError, FaxSunsetError, isRetryable } from '../errors.js';
 import type { AttemptResult, AttemptVerdict, RequestLimiter } from '../limits/request-limiter.js';
+import { isRetryableStatus } from '../limits/retry-policy.js';
+import type { NumberDirectory } from '../reversion/number-directory.js';
+import type { AccountSummary } from '../reversion/reversion-plan.js';
+import { voiceStateFrom, type IncomingNumber, type VoiceUpdate } from '../reversion/voice-state.js';
 import { assertSid } from '../sid.js';
-import type { TwilioRestClient } from '../twilio/twilio-rest-client.js';
-import type { NumberDirectory } from './number-directory.js';
-import type { AccountSummary } from './reversion-plan.js';
-import { voiceStateFrom, type IncomingNumber, type VoiceUpdate } from './voice-state.js';
+import type { TwilioRestClient } from './twilio-rest-client.js';
 
 /** Runs one Twilio request under the shared limits (rate, concurrency, retry with backoff). */
 export type CallGate = <T>(call: () => Promise<T>) => Promise<T>;
@@ -190,7 +191,7 @@ export function toTypedError(error: unknown): Error {
   const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
   if (status === 401 || status === 403) return new AuthError(`Twilio refused the credentials (HTTP ${status}${typeof code === 'number' ? `, code ${code}` : ''})`);
   if (status !== undefined) {
-    const retryable = status === 429 || status >= 500;
+    const retryable = isRetryableStatus(status);
     return new ExternalServiceError(`Twilio answered HTTP ${status}${typeof code === 'number' ? ` (code ${code})` : ''}: ${message.slice(0, 200)}`, { status, retryable, cause: undefined });
   }
   return new ExternalServiceError(`Twilio request failed: ${message.slice(0, 200)}`, { retryable: true });
