@@ -9,27 +9,12 @@
  * or removing any event in the middle changes a hash that a later event commits to.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
+
+export { canonicalJson };
 
 /** The `prev_hash` of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** JSON with sorted keys at every depth: the same value always gives the same bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? 'null';
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
-      const child = (value as Record<string, unknown>)[key];
-      if (child !== undefined) out[key] = sortKeys(child);
-    }
-    return out;
-  }
-  return value;
-}
 
 export interface ChainedEventContent {
   id: number;

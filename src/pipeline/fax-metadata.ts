@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mediaEvidence } from '../catalog/media-evidence.js';
+import { canonicalJson } from '../canonical-json.js';
 
 export function stripUrlQuery(url: unknown): unknown {
   if (typeof url !== 'string') return url;
@@ -18,18 +19,6 @@ export function sanitizeFaxJson(fax: Record<string, unknown>): Record<string, un
   return { ...fax, media_url: stripUrlQuery(fax.media_url) };
 }
 
-function canonicalize(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalize);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
-      out[key] = canonicalize((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
-}
-
 export interface SidecarBytes {
   bytes: Buffer;
   sha256Hex: string;
@@ -38,7 +27,7 @@ export interface SidecarBytes {
 
 /** The `<FaxSid>.json` sidecar: the fax's full (sanitized) metadata, readable without this tool. */
 export function sidecarFor(fax: Record<string, unknown>): SidecarBytes {
-  const bytes = Buffer.from(JSON.stringify(canonicalize(sanitizeFaxJson(fax)), null, 2) + '\n', 'utf8');
+  const bytes = Buffer.from(canonicalJson(sanitizeFaxJson(fax), 2) + '\n', 'utf8');
   return {
     bytes,
     sha256Hex: createHash('sha256').update(bytes).digest('hex'),

@@ -5,6 +5,7 @@
  * without the hash) so `apply` can refuse a plan edited after a person reviewed it.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
 import { UsageError } from '../errors.js';
 import { isSid } from '../sid.js';
 import { applyVoiceUpdate, type IncomingNumber, type VoiceState, type VoiceUpdate } from './voice-state.js';
@@ -203,15 +204,7 @@ export function buildReversionPlan(numbers: readonly IncomingNumber[], targets: 
   return { ...body, sha256: planSha256(body) };
 }
 
-/** JSON with object keys sorted at every level and no whitespace: one text per value. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+export { canonicalJson };
 
 /** SHA-256 over the canonical JSON of the plan without its `sha256` field. */
 export function planSha256(plan: Omit<ReversionPlan, 'sha256'> | ReversionPlan): string {
