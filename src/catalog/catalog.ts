@@ -10,11 +10,13 @@
  */
 import type { FaxState } from './fax-states.js';
 import type { ListingSweep } from './listing-coverage.js';
+import type { VerificationMethod } from '../store/verify-object.js';
 
 export type { ListingSweep } from './listing-coverage.js';
 
 export type ObjectKind = 'media' | 'sidecar';
-export type VerificationMethod = 'checksum' | 'etag-md5' | 'full';
+/** How an object was proven: the store's vocabulary (store/verify-object.ts), recorded here. */
+export type { VerificationMethod };
 export type RunKind = 'archive' | 'sync' | 'verify' | 'report' | 'numbers-apply' | 'numbers-rollback' | 'serve' | 'demo';
 
 /** One stored object of a fax (its media, or its `<FaxSid>.json` sidecar). */

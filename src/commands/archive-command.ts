@@ -16,6 +16,7 @@ import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFl
 import { confirmDeletion } from './delete-confirmation.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
+import { AT_RISK_MARGIN_DAYS, TWILIO_RETENTION_DAYS } from '../retention.js';
 
 function withFullListingEvery(ms: number | undefined): { fullListingEveryMs?: number } {
   return ms === undefined ? {} : { fullListingEveryMs: ms };
@@ -50,7 +51,7 @@ export function syncCommand(): Command {
   const command = new Command('sync')
     .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
     .option('--lookback <duration>', 'relist this far before the watermark (late status changes): 48h, 2d, 90m; a bare number is hours', '48h')
-    .option('--at-risk-days <days>', 'name unarchived faxes this close to Twilio\'s 180-day pruning', '14');
+    .option('--at-risk-days <days>', `name unarchived faxes this close to Twilio's ${TWILIO_RETENTION_DAYS}-day pruning`, String(AT_RISK_MARGIN_DAYS));
   addFullListingOption(command);
   addArchiveOptions(command);
   command.addHelpText('after', `
@@ -106,7 +107,7 @@ export async function archiveAction(
           atRiskDays: parsePositiveInt(flags.atRiskDays, '--at-risk-days', { allowZero: true }),
           ...withFullListingEvery(parseFullListingEvery(flags.fullListingEvery === undefined ? undefined : String(flags.fullListingEvery))),
         }
-      : { atRiskDays: 14 }),
+      : { atRiskDays: AT_RISK_MARGIN_DAYS }),
   };
   const nowFlag = parseDateFlag(flags.now === undefined ? undefined : String(flags.now), '--now');
   const now = nowFlag ? () => nowFlag : () => new Date();

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
 import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError, StoreUnavailableError } from '../errors.js';
 import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
-import { mediaVersionKey, sidecarObjectKey } from '../store/object-layout.js';
+import { mediaVersionKey, sidecarObjectKey, type MediaKind } from '../store/object-layout.js';
 import { verifyStoredObject, type VerificationOutcome } from '../store/verify-object.js';
 import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { archiveNeedsMedia, mediaEvidence } from '../catalog/media-evidence.js';
@@ -161,7 +161,7 @@ async function archiveWithMedia(row: FaxRow, ctx: ArchiveFaxContext): Promise<Fa
  * get the next version's key, so that copy is never overwritten. An unverified object proves
  * nothing and its key may be written again (a crash before verification, a copy found bad).
  */
-export function mediaKeyFor(row: Pick<FaxRow, 'sid' | 'accountSid' | 'dateCreated' | 'objects' | 'previousObjects'>, sha256Hex: string, kind: 'pdf' | 'tiff'): string {
+export function mediaKeyFor(row: Pick<FaxRow, 'sid' | 'accountSid' | 'dateCreated' | 'objects' | 'previousObjects'>, sha256Hex: string, kind: MediaKind): string {
   const ref = { accountSid: row.accountSid, faxSid: row.sid, dateCreated: row.dateCreated, kind };
   const current = row.objects.find((o) => o.kind === 'media');
   const versions = [...(row.previousObjects ?? []).filter((o) => o.kind === 'media'), ...(current?.verifiedAt ? [current] : [])];
@@ -197,7 +197,7 @@ async function rewriteSidecar(row: FaxRow, kept: KeptMedia, ctx: ArchiveFaxConte
 }
 
 interface FetchedMedia {
-  kind: 'pdf' | 'tiff';
+  kind: MediaKind;
   stamp: SpooledFile['stamp'];
   media: NonNullable<FaxRow['media']>;
   /** Set when the served Content-Type did not name the kind the bytes are. */

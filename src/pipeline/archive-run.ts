@@ -20,6 +20,7 @@ import { describeCoverage, type AccountCoverage } from './listing-sweeps.js';
 import { describeSkew, NOTABLE_SKEW_MS } from '../twilio/twilio-clock.js';
 import { inShard, type AccountShard } from './account-shard.js';
 import { prepareSpool } from './run-spool.js';
+import { atRiskCutoffMs, daysUntilPrunedMs, TWILIO_RETENTION_DAYS } from '../retention.js';
 
 export interface ArchiveOptions {
   subaccounts: boolean;
@@ -421,16 +422,14 @@ async function archiveUnfinishedFaxes(
   return { checksumMismatches };
 }
 
-export const TWILIO_RETENTION_DAYS = 180;
-
 /** One line for every at-risk fax: the count and the oldest (the summary names the first ones). */
 export function atRiskLine(atRisk: readonly AtRiskFax[], now: Date, atRiskDays: number): string {
   const oldest = atRisk[0]!;
   const created = oldest.dateCreated ? Date.parse(oldest.dateCreated) : Number.NaN;
-  const left = Number.isFinite(created) ? Math.floor((created + TWILIO_RETENTION_DAYS * 86_400_000 - now.getTime()) / 86_400_000) : null;
+  const left = Number.isFinite(created) ? daysUntilPrunedMs(created, now) : null;
   const when = left === null ? '' : left >= 0 ? `, ${left} days before Twilio prunes it` : `, ${-left} days past Twilio's pruning date`;
   const count = atRisk.length === 1 ? '1 fax not yet archived is' : `${atRisk.length} faxes not yet archived are`;
-  return `at risk: ${count} within ${atRiskDays} days of Twilio's 180-day pruning (as of ${now.toISOString().slice(0, 10)}, Twilio's clock unless --now); oldest ${oldest.sid} created ${oldest.dateCreated}${when}; archived first`;
+  return `at risk: ${count} within ${atRiskDays} days of Twilio's ${TWILIO_RETENTION_DAYS}-day pruning (as of ${now.toISOString().slice(0, 10)}, Twilio's clock unless --now); oldest ${oldest.sid} created ${oldest.dateCreated}${when}; archived first`;
 }
 
 /** Unfinished faxes created more than (180 - atRiskDays) days before `now`. */
@@ -441,7 +440,7 @@ export interface AtRiskFax {
 }
 
 function findAtRisk(catalog: Catalog, accounts: Iterable<string>, now: Date, atRiskDays: number): AtRiskFax[] {
-  const cutoff = now.getTime() - (TWILIO_RETENTION_DAYS - atRiskDays) * 86_400_000;
+  const cutoff = atRiskCutoffMs(now, atRiskDays);
   const out: AtRiskFax[] = [];
   for (const accountSid of accounts) {
     let after: { dateCreated: string | null; sid: string } | undefined;

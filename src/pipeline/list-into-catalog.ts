@@ -10,6 +10,7 @@ import type { ArchiveObserver } from './archive-observer.js';
 import { sanitizeFaxJson } from './fax-metadata.js';
 import { accountCoverage, planOwnSweep, rangeAfterFor, SWEEP_START_MARGIN_MS, type AccountCoverage, type SweepRange } from './listing-sweeps.js';
 import { rangeHolds, type ListingSweep } from '../catalog/listing-coverage.js';
+import { atRiskCutoffMs } from '../retention.js';
 
 /**
  * Bounds the memory of remembered media URLs (~400 bytes each). The listing comes newest first and
@@ -200,7 +201,7 @@ async function runSweep(
     }
     if (options.dryRun) {
       const atRisk = ctx.dryRunAtRisk;
-      const cutoff = atRisk ? atRisk.now().getTime() - (180 - atRisk.days) * 86_400_000 : Number.NEGATIVE_INFINITY;
+      const cutoff = atRisk ? atRiskCutoffMs(atRisk.now(), atRisk.days) : Number.NEGATIVE_INFINITY;
       for (const fax of page) {
         if (catalog.getFax(fax.sid)) continue;
         counts.newFaxes++;

@@ -2,6 +2,7 @@
  * Pure checks on downloaded media: the bytes must be what Twilio said they are before they are
  * allowed anywhere near the store, because a fax is deleted from Twilio on the strength of them.
  */
+import type { MediaKind } from '../store/object-layout.js';
 import { md5FromEtag } from '../store/s3-media-store.js';
 
 export interface DownloadedMediaFacts {
@@ -12,9 +13,9 @@ export interface DownloadedMediaFacts {
   /** Bytes actually received. */
   size: number;
   /** What the magic bytes say the file is. */
-  magicKind: 'pdf' | 'tiff' | null;
+  magicKind: MediaKind | null;
   /** What the content type says it should be (informational: the bytes decide, issue 12 §4). */
-  declaredKind: 'pdf' | 'tiff' | null;
+  declaredKind: MediaKind | null;
   /**
    * Whether the file's structure holds up for its magic kind (a PDF ends with `%%EOF`, a TIFF's IFD
    * chain can be walked). Absent: not checked.

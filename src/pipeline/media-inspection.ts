@@ -10,7 +10,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
 
-export type MediaKind = 'pdf' | 'tiff';
+import type { MediaKind } from '../store/object-layout.js';
+
+export type { MediaKind };
 
 /** The kind the magic bytes say: '%PDF-' for PDF, 'II*\0' / 'MM\0*' for TIFF (and BigTIFF's 43); else null. */
 export function mediaKindFromMagic(firstBytes: Uint8Array): MediaKind | null {
@@ -32,7 +34,7 @@ export function mediaKindForContentType(contentType: string | null): MediaKind |
   return null;
 }
 
-export function fileExtensionFor(kind: MediaKind): 'pdf' | 'tiff' {
+export function fileExtensionFor(kind: MediaKind): MediaKind {
   return kind;
 }
 

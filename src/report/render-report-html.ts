@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import type { FaxState } from '../catalog/fax-states.js';
 import type { RunRecord } from '../catalog/catalog.js';
-import { AT_RISK_MARGIN_DAYS, TWILIO_RETENTION_DAYS, type ExceptionKind, type ExceptionList, type ReportModel } from './report-model.js';
+import { AT_RISK_MARGIN_DAYS, TWILIO_RETENTION_DAYS } from '../retention.js';
+import type { ExceptionKind, ExceptionList, ReportModel } from './report-model.js';
 import { barChartSvg, compactNumber, donutSvg, escapeXml as esc, horizontalBarsSvg } from './svg-charts.js';
 import { humanBytes } from './bagit-manifests.js';
 

@@ -9,17 +9,12 @@
 import { ARCHIVED_STATES, FAX_STATES, type FaxState } from '../catalog/fax-states.js';
 import type { FaxRow, RunRecord, VerificationMethod } from '../catalog/catalog.js';
 import { redactSecrets } from '../errors.js';
+import { atRiskCutoffMs, daysUntilPrunedMs } from '../retention.js';
 import type { AccountCoverage } from '../pipeline/listing-sweeps.js';
 import type { DisclosureEntry } from '../records/disclosure-log.js';
 import type { AnchorSummary } from '../records/chain-anchors.js';
 
-/** Twilio prunes fax records and media 180 days after creation. */
-export const TWILIO_RETENTION_DAYS = 180;
-/** A fax this close to pruning and not archived is "at risk" (sync's --at-risk-days default). */
-export const AT_RISK_MARGIN_DAYS = 14;
 export const DEFAULT_EXCEPTION_LIMIT = 1000;
-
-const DAY_MS = 86_400_000;
 
 export type ExceptionKind = 'failed' | 'lost' | 'unverified' | 'at-risk' | 'needs-review';
 
@@ -150,14 +145,14 @@ export function isAtRisk(fax: Pick<FaxRow, 'state' | 'dateCreated'>, now: Date):
   if (ARCHIVED_STATES.includes(fax.state) || fax.state === 'lost') return false;
   const created = parseTime(fax.dateCreated);
   if (created === null) return false;
-  return now.getTime() - created > (TWILIO_RETENTION_DAYS - AT_RISK_MARGIN_DAYS) * DAY_MS;
+  return created < atRiskCutoffMs(now);
 }
 
 /** Days until Twilio prunes a fax created at `dateCreated` (floor; negative when past). */
 export function daysUntilPruned(dateCreated: string | null, now: Date): number | null {
   const created = parseTime(dateCreated);
   if (created === null) return null;
-  return Math.floor((created + TWILIO_RETENTION_DAYS * DAY_MS - now.getTime()) / DAY_MS);
+  return daysUntilPrunedMs(created, now);
 }
 
 /** `YYYY-MM` of an ISO (or RFC 2822, as Twilio's older APIs give) date in UTC, or null. */
