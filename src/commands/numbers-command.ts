@@ -8,10 +8,10 @@ import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { AuthError, describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { applyPlan } from '../reversion/apply-plan.js';
-import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../twilio/helper-library-number-directory.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory, subaccountAccessFrom } from '../twilio/helper-library-number-directory.js';
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
 import type { NumberChangeReport, NumberChangeResult } from '../reversion/number-change-run.js';
 import { exitCodeForChanges } from '../reversion/number-change-run.js';
@@ -218,27 +218,14 @@ function directoryFrom(flags: Flags): HelperLibraryNumberDirectory {
   const limiter = createRequestLimiter({ ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'), concurrency });
   const mainUsesApiKey = credentials.username !== credentials.accountSid;
   const { directory: accounts } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
-  const access: SubaccountAccess = {
-    async listSubaccounts() {
-      const run = await accounts.accountsForRun({ subaccounts: true });
-      for (const failed of run.failed) process.stderr.write(`warning: subaccount ${failed.sid} is left out: ${failed.reason}\n`);
-      const names = new Map(accounts.subaccounts().map((a) => [a.sid, a]));
-      return [...run.gateways.keys()]
-        .filter((sid) => sid !== credentials.accountSid)
-        .sort()
-        .map((sid) => ({ sid, friendlyName: names.get(sid)?.friendlyName || null, status: names.get(sid)?.status ?? null }));
-    },
-    async clientFor(accountSid) {
-      const own = await accounts.credentialsFor(accountSid);
-      if (!own) throw new AuthError(`no credentials for subaccount ${accountSid}: ${CREDENTIALS_HINT}`);
-      return createTwilioRestClient({ username: own.username, password: own.password, accountSid, baseUrl, maxSockets: concurrency });
-    },
-  };
   // With the auth token the parent's client reaches the subaccounts; the accounts list still comes from the one directory.
-  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), credentials.accountSid, mainUsesApiKey ? access : {
-    listSubaccounts: access.listSubaccounts,
-    clientFor: async () => client,
+  const access = subaccountAccessFrom(accounts, {
+    makeClient: (own) => createTwilioRestClient({ ...own, baseUrl, maxSockets: concurrency }),
+    ...(mainUsesApiKey ? {} : { sharedClient: client }),
+    warn: (line) => process.stderr.write(`warning: ${line}\n`),
+    missingCredentialsHint: CREDENTIALS_HINT,
   });
+  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), credentials.accountSid, access);
 }
 
 /**

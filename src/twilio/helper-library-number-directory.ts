@@ -11,6 +11,7 @@ import type { NumberDirectory } from '../reversion/number-directory.js';
 import type { AccountSummary } from '../reversion/reversion-plan.js';
 import { voiceStateFrom, type IncomingNumber, type VoiceUpdate } from '../reversion/voice-state.js';
 import { assertSid } from '../sid.js';
+import type { AccountDirectory } from './account-directory.js';
 import type { TwilioRestClient } from './twilio-rest-client.js';
 
 /** Runs one Twilio request under the shared limits (rate, concurrency, retry with backoff). */
@@ -57,14 +58,48 @@ const PAGE_SIZE = 1000;
 
 /**
  * With the main account's auth token, one client reaches every subaccount's numbers through
- * `/Accounts/{sub}/...`. With an API key it does not (Twilio: 401 / 20003), so the subaccounts come
- * from the account directory and each is spoken to with its own credentials.
+ * `/Accounts/{sub}/...`. With an API key it does not (Twilio: 401 / 20003), so each is spoken to
+ * with its own credentials. Either way the subaccounts come from the one account directory.
  */
 export interface SubaccountAccess {
   /** The subaccounts to plan (not closed), sorted by sid; throws AuthError naming any without credentials. */
   listSubaccounts(): Promise<AccountSummary[]>;
   /** A client acting with that subaccount's own credentials. */
   clientFor(accountSid: string): Promise<TwilioRestClient>;
+}
+
+/**
+ * The subaccounts as the one account directory lists them (issue 14 §5: the numbers used to page
+ * the accounts list again with their own rule for closed ones): the run's accounts (closed ones
+ * are left out by design, suspended ones named in a warning), sorted by sid. `sharedClient`: the
+ * main client, when its auth token reaches every subaccount; else each gets a client of its own.
+ */
+export function subaccountAccessFrom(
+  accounts: AccountDirectory,
+  options: {
+    makeClient: (own: { accountSid: string; username: string; password: string }) => TwilioRestClient;
+    sharedClient?: TwilioRestClient;
+    warn: (line: string) => void;
+    missingCredentialsHint: string;
+  },
+): SubaccountAccess {
+  return {
+    async listSubaccounts() {
+      const run = await accounts.accountsForRun({ subaccounts: true });
+      for (const failed of run.failed) options.warn(`subaccount ${failed.sid} is left out: ${failed.reason}`);
+      const names = new Map(accounts.subaccounts().map((a) => [a.sid, a]));
+      return [...run.gateways.keys()]
+        .filter((sid) => sid !== accounts.mainAccountSid)
+        .sort()
+        .map((sid) => ({ sid, friendlyName: names.get(sid)?.friendlyName || null, status: names.get(sid)?.status ?? null }));
+    },
+    async clientFor(accountSid) {
+      if (options.sharedClient) return options.sharedClient;
+      const own = await accounts.credentialsFor(accountSid);
+      if (!own) throw new AuthError(`no credentials for subaccount ${accountSid}: ${options.missingCredentialsHint}`);
+      return options.makeClient({ accountSid, username: own.username, password: own.password });
+    },
+  };
 }
 
 export class HelperLibraryNumberDirectory implements NumberDirectory {
@@ -75,14 +110,14 @@ export class HelperLibraryNumberDirectory implements NumberDirectory {
     private readonly client: TwilioRestClient,
     private readonly gate: CallGate,
     accountSid: string,
-    private readonly subaccountAccess?: SubaccountAccess,
+    private readonly subaccountAccess: SubaccountAccess,
   ) {
     this.accountSid = assertSid(accountSid, 'AC', 'account sid');
   }
 
   /** The client for an account: the main one, or the subaccount's own when access says so. */
   private async clientOf(accountSid: string): Promise<TwilioRestClient> {
-    if (accountSid === this.accountSid || !this.subaccountAccess) return this.client;
+    if (accountSid === this.accountSid) return this.client;
     let client = this.clients.get(accountSid);
     if (!client) {
       client = this.subaccountAccess.clientFor(accountSid);
@@ -99,19 +134,11 @@ export class HelperLibraryNumberDirectory implements NumberDirectory {
     } catch (error) {
       // A Standard API key may not read the Account resource, even its own: the main account is still
       // planned (its numbers are readable), named by sid only. Refused credentials fail at its numbers.
-      if (!(error instanceof AuthError) || !this.subaccountAccess) throw error;
+      if (!(error instanceof AuthError)) throw error;
       accounts = [{ sid: this.accountSid, friendlyName: null, status: null }];
     }
     if (!includeSubaccounts) return accounts;
-    if (this.subaccountAccess) return [...accounts, ...(await this.subaccountAccess.listSubaccounts())];
-    const all = await this.allPages(() => this.client.api.v2010.accounts.page({ pageSize: PAGE_SIZE }));
-    for (const account of all) {
-      if (account.sid === this.accountSid || account.ownerAccountSid !== this.accountSid) continue;
-      if (account.status === 'closed') continue; // a closed account has no numbers left to move
-      accounts.push({ sid: account.sid, friendlyName: account.friendlyName ?? null, status: account.status ?? null });
-    }
-    accounts.splice(1, accounts.length - 1, ...accounts.slice(1).sort((a, b) => a.sid.localeCompare(b.sid)));
-    return accounts;
+    return [...accounts, ...(await this.subaccountAccess.listSubaccounts())];
   }
 
   async listNumbers(accountSid: string): Promise<IncomingNumber[]> {

@@ -13,7 +13,9 @@ import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { UsageError } from '../../src/errors.js';
 import { createRequestLimiter } from '../../src/limits/request-limiter.js';
 import { applyPlan } from '../../src/reversion/apply-plan.js';
-import { callGateFromLimiter, HelperLibraryNumberDirectory } from '../../src/twilio/helper-library-number-directory.js';
+import { createAccountDirectory } from '../../src/twilio/account-directory.js';
+import { callGateFromLimiter, HelperLibraryNumberDirectory, subaccountAccessFrom } from '../../src/twilio/helper-library-number-directory.js';
+import { createTwilioGateway } from '../../src/twilio/helper-library-twilio-gateway.js';
 import { makeReversionPlan } from '../../src/reversion/make-reversion-plan.js';
 import type { NumberDirectory } from '../../src/reversion/number-directory.js';
 import { readPlanFile, writePlanFiles } from '../../src/reversion/plan-files.js';
@@ -87,7 +89,16 @@ async function rawUpdate(number: Pick<RawNumber, 'account_sid' | 'sid'>, form: R
 function directory(): HelperLibraryNumberDirectory {
   const client = createTwilioRestClient({ username: main.sid, password: main.authToken, accountSid: main.sid, baseUrl: emulator.url });
   const limiter = createRequestLimiter({ ratePerSecond: 200, concurrency: 4, policy: { baseMs: 5, capMs: 50 } });
-  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), main.sid);
+  // The subaccounts come from the one account directory, as in the numbers command.
+  const gateway = createTwilioGateway({ credentials: { accountSid: main.sid, username: main.sid, password: main.authToken }, baseUrl: emulator.url, limiter });
+  const accounts = createAccountDirectory({ gateway, mainAuthToken: main.authToken, mainCredentials: { username: main.sid, password: main.authToken } });
+  const access = subaccountAccessFrom(accounts, {
+    makeClient: (own) => createTwilioRestClient({ ...own, baseUrl: emulator.url }),
+    sharedClient: client,
+    warn: () => {},
+    missingCredentialsHint: 'give --credentials',
+  });
+  return new HelperLibraryNumberDirectory(client, callGateFromLimiter(limiter), main.sid, access);
 }
 
 const urlTargets: VoiceTargets = { defaultDestination: defaultDestinationFrom({ voiceUrl: VOICE_URL }), byNumber: new Map() };
