@@ -186,7 +186,8 @@ export class ArchiveWorker {
 
   private isDue(row: FaxRow): boolean {
     if (this.inFlight.has(row.sid)) return false;
-    if (row.state !== 'failed') return true;
+    // Not only failed rows wait: a fax the store gave no verdict on keeps its state (stored) and
+    // must not be verified again at once, in a loop, while the store is down.
     return (this.retryAt.get(row.sid) ?? 0) <= Date.now();
   }
 
