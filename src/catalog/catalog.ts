@@ -9,6 +9,7 @@
  * Calls are synchronous (better-sqlite3): each method is one transaction.
  */
 import type { FaxState } from './fax-states.js';
+import type { ChainedEventContent } from './event-chain.js';
 import type { ListingSweep } from './listing-coverage.js';
 import type { VerificationMethod } from '../store/verify-object.js';
 
@@ -143,12 +144,8 @@ export interface RunRecord {
   summary: Record<string, unknown> | null;
 }
 
-export interface CatalogEvent {
-  id: number;
-  at: string;
-  type: string;
-  faxSid: string | null;
-  data: Record<string, unknown>;
+/** An event as the catalog returns it: the content its hash covers (event-chain.ts), and the links. */
+export interface CatalogEvent extends ChainedEventContent {
   /** SHA-256 of the previous event's hash and this event's content: the chain auditors check. */
   hash: string;
   prevHash: string;
