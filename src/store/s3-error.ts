@@ -14,6 +14,7 @@ import {
   FaxSunsetError,
   InvariantError,
 } from '../errors.js';
+import { isRetryableStatus } from '../limits/retry-policy.js';
 
 /** The structural subset of an SDK / Node error we look at. */
 interface ErrorShape {
@@ -117,7 +118,8 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): FaxSunsetEr
   if (CONFIGURATION_CODES.has(code)) {
     return new ConfigurationError(`${what}: check the store options`, options);
   }
-  if (status !== undefined && status >= 500) {
+  // The one status rule (limits/retry-policy.ts): 501 NotImplemented is a header asking for what S3 does not do.
+  if (status !== undefined && isRetryableStatus(status)) {
     return new ExternalServiceError(what, { status, retryable: true, cause: error });
   }
   if (code === 'SlowDown' || code === 'ServiceUnavailable' || code === 'InternalError' || status === 429) {

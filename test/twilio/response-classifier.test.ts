@@ -1,7 +1,8 @@
 /**
  * Issue 14 §5: one classifier of Twilio's responses. The media download retried every status from
  * 500 up and the numbers adapter marked them all retryable, while the API gateway excluded 501:
- * 501 Not Implemented says the server cannot do this at all, so it is never retried anywhere.
+ * 501 Not Implemented says the server cannot do this at all, so it is never retried anywhere (the
+ * S3 store's error mapping asks the same function).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExternalServiceError, isRetryable } from '../../src/errors.js';
 import { createConcurrencyCap } from '../../src/limits/concurrency-cap.js';
 import { defaultRetryPolicy, isRetryableStatus, shouldRetry } from '../../src/limits/retry-policy.js';
+import { mapS3Error } from '../../src/store/s3-error.js';
 import { toTypedError } from '../../src/twilio/helper-library-number-directory.js';
 import { createMediaAgents, openPresignedMedia } from '../../src/twilio/presigned-media-download.js';
 
@@ -18,6 +20,14 @@ describe('isRetryableStatus', () => {
     for (const status of [200, 301, 400, 401, 403, 404, 409, 501, 600]) expect(isRetryableStatus(status), String(status)).toBe(false);
     expect(shouldRetry({ kind: 'http', status: 501 })).toBe(false);
     expect(shouldRetry({ kind: 'http', status: 503 })).toBe(true);
+  });
+
+  it('the S3 store maps an answer the same way', () => {
+    const where = { operation: 'upload', where: 's3://bucket/key.pdf' };
+    const sdkError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    expect(mapS3Error(sdkError('NotImplemented', 501), where).retryable).toBe(false);
+    expect(mapS3Error(sdkError('InternalError', 500), where).retryable).toBe(true);
+    expect(mapS3Error(sdkError('BadGateway', 502), where).retryable).toBe(true);
   });
 
   it('the numbers adapter reads a library error the same way', () => {
