@@ -2,10 +2,10 @@
  * `fax-sunset verify`: re-audit the store against the catalog.
  */
 import { Command, Option } from 'commander';
-import { runVerify } from '../pipeline/verify-archive.js';
+import { runVerify } from '../verify/verify-archive.js';
 import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
-import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
+import { assertStoreHoldsArchive } from '../verify/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
