@@ -56,7 +56,7 @@ export function reportCommand(): Command {
 
 async function runReport(flags: ReportFlags): Promise<number> {
   const paths = catalogPathsFrom(catalogValues(flags.catalog));
-  if (paths.length > 1) return runShardSetReport(flags, paths, (path, outDir) => reportCatalog(path, flags, outDir, false));
+  if (paths.length > 1) return runShardSetReport(flags, paths, (path, outDir, finalDir) => reportCatalog(path, flags, outDir, false, finalDir));
   const done = await reportCatalog(paths[0]!, flags, resolve(flags.out), !flags.json && !flags.quiet && process.stderr.isTTY);
   printReport(flags, done);
   return done.code;
@@ -69,8 +69,8 @@ interface CatalogReport {
   anchorSummary: AnchorSummary;
 }
 
-/** One catalog's report written into `outDir` (and its report run recorded in it). */
-async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: string, withBar: boolean): Promise<CatalogReport> {
+/** One catalog's report written into `outDir` (and its report run recorded in the catalog, naming `recordedOutDir`: where it ends up). */
+async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: string, withBar: boolean, recordedOutDir = outDir): Promise<CatalogReport> {
   if (!existsSync(catalogPath)) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or pass --catalog)`);
   const knownSecrets = [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET].filter((s): s is string => !!s);
   // The store the catalog recorded, unless --store says otherwise (and then it must be the same one).
@@ -111,7 +111,7 @@ async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: st
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
-      recordReportRun(catalogPath, outDir, code, model);
+      recordReportRun(catalogPath, recordedOutDir, code, model);
       return { code, result, anchors, anchorSummary };
     } finally {
       bar?.stop();

@@ -12,7 +12,7 @@ import { printSummaryLine } from './summary-line.js';
 export async function runShardSetReport(
   flags: { out: string; bag?: boolean; shareable?: boolean; organization?: string; json?: boolean; quiet?: boolean },
   paths: readonly string[],
-  reportCatalog: (catalogPath: string, outDir: string) => Promise<{ code: number; result: ReportResult }>,
+  reportCatalog: (catalogPath: string, outDir: string, finalDir: string) => Promise<{ code: number; result: ReportResult }>,
 ): Promise<number> {
   if (flags.bag) throw new UsageError('--bag takes one catalog: a set of shard catalogs gets fetch.txt (run report --bag per shard for copies)');
   const shards = paths.map(readShardCatalog);
@@ -25,8 +25,8 @@ export async function runShardSetReport(
     shardCount: set.count,
     problems: set.problems,
     shards: shards.map((s) => ({ catalogPath: s.path, shard: s.shard, runs: s.runs, name: basename(s.path).replace(/\.sqlite$/, '') })),
-    writeShard: async (i, outDir) => {
-      const done = await reportCatalog(shards[i]!.path, outDir);
+    writeShard: async (i, outDir, finalDir) => {
+      const done = await reportCatalog(shards[i]!.path, outDir, finalDir);
       return { result: done.result, exitCode: done.code };
     },
   });

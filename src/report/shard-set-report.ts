@@ -65,8 +65,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Writes the set's report into `outDir`: `writeShard(part folder)` writes each shard's own report
- * (the caller's one-catalog report), then the joined files are written beside them.
+ * Writes the set's report into `outDir`: `writeShard(i, staged folder, final folder)` writes each
+ * shard's own report (the caller's one-catalog report), then the joined files are written beside them.
  */
 export async function writeShardSetReport(options: {
   outDir: string;
@@ -76,7 +76,7 @@ export async function writeShardSetReport(options: {
   shardCount: number | null;
   problems: readonly ShardProblem[];
   shards: readonly { catalogPath: string; shard: AccountShard | null; runs: ShardRun[]; name: string }[];
-  writeShard: (index: number, outDir: string) => Promise<{ result: ReportResult; exitCode: number }>;
+  writeShard: (index: number, outDir: string, finalDir: string) => Promise<{ result: ReportResult; exitCode: number }>;
   now?: Date;
 }): Promise<{ files: string[]; parts: ShardReportPart[]; payload: { bytes: number; count: number; oxum: string } }> {
   const folder = await ReportFolder.open(options.outDir, { shareable: options.shareable });
@@ -84,7 +84,7 @@ export async function writeShardSetReport(options: {
   try {
     const parts: ShardReportPart[] = [];
     for (const [i, shard] of options.shards.entries()) {
-      const written = await options.writeShard(i, folder.staged(join(SHARDS_DIR, shard.name)));
+      const written = await options.writeShard(i, folder.staged(join(SHARDS_DIR, shard.name)), join(options.outDir, SHARDS_DIR, shard.name));
       parts.push({ ...shard, ...written });
     }
     // One store for the set: the one the shards' reports name (the first's; differing ones are named as a problem by the caller's check).

@@ -66,6 +66,13 @@ describe('verify and report over a set of shard catalogs', () => {
     expect(manifest.sort()).toEqual(perShard.sort());
     expect(new Set(manifest.map((l) => l.split(/\s+/)[1])).size).toBe(manifest.length);
     expect(readFileSync(join(cwd, 'report', 'report.html'), 'utf8')).toContain('shard-2-of-3.sqlite');
+    // Each catalog records its report run, naming the folder its report ended up in.
+    for (const [i, c] of catalogs.entries()) {
+      const db = new Database(join(cwd, c), { readonly: true });
+      const options = JSON.parse(db.prepare(`SELECT options FROM runs WHERE kind = 'report' ORDER BY id DESC LIMIT 1`).pluck().get() as string);
+      db.close();
+      expect(options.outDir).toBe(join(cwd, 'report', 'shards', `shard-${i}-of-3`));
+    }
   }, 60_000);
 
   it('a shard missing from the set is named, exit 2', async () => {
