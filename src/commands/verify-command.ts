@@ -1,5 +1,6 @@
 /**
- * `fax-sunset verify`: re-audit the store against the catalog.
+ * `fax-sunset verify`: re-audit the store against the catalog. Given several catalogs (shards, issue
+ * 15 §1) it checks the set as a whole (shard-set.ts), then audits each catalog on its own.
  */
 import { Command, Option } from 'commander';
 import { runVerify } from '../verify/verify-archive.js';
@@ -7,11 +8,10 @@ import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { assertStoreHoldsArchive } from '../verify/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
-import { chooseOutputMode, createRunOutput } from './run-output.js';
+import { chooseOutputMode, createRunOutput, type RunOutput } from './run-output.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { catalogSetOption, catalogValues } from './catalog-set-option.js';
 import { catalogPathsFrom, checkShardSet, readShardCatalog } from '../verify/shard-set.js';
-import type { RunOutput } from './run-output.js';
 
 interface VerifyOnlyFlags { full?: boolean; verify?: string; sample?: string; workers: string }
 type VerifyFlags = Omit<ArchiveFlags, 'catalog'> & VerifyOnlyFlags & { catalog?: string | string[] };
