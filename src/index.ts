@@ -7,8 +7,8 @@
 // Use cases: each returns a result per item plus a summary; the exit code follows from the summary.
 export { runArchive, exitCodeForSummary } from './pipeline/archive-run.js';
 export type { ArchiveOptions, ArchiveDependencies, ArchiveSummary, ArchiveResult } from './pipeline/archive-run.js';
-export { runVerify } from './pipeline/verify-archive.js';
-export type { VerifyOptions, VerifySummary, VerifyFindingResult } from './pipeline/verify-archive.js';
+export { runVerify } from './verify/verify-archive.js';
+export type { VerifyOptions, VerifySummary, VerifyFindingResult } from './verify/verify-archive.js';
 export { writeReport } from './report/write-report.js';
 export type { WriteReportOptions, ReportResult } from './report/write-report.js';
 export { buildReversionPlan, planSha256, checkPlanIntegrity, parsePlan } from './reversion/reversion-plan.js';

@@ -12,10 +12,13 @@ import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { RecordsQuery } from '../catalog/records-query.js';
 import { disclosureEntryOf } from '../records/disclosure-log.js';
-import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
+import { anchorProblems, checkAnchors, type AnchorCheck, type AnchorSummary } from '../records/chain-anchors.js';
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
-import { writeReport } from '../report/write-report.js';
+import { writeReport, type ReportResult } from '../report/write-report.js';
+import { catalogSetOption, catalogValues } from './catalog-set-option.js';
+import { catalogPathsFrom } from '../verify/shard-set.js';
+import { runShardSetReport } from './shard-set-report.js';
 import { openMediaStore } from '../store/open-media-store.js';
 import { addSharedOptions } from './shared-options.js';
 import { ProgressLine } from './progress-line.js';
@@ -23,7 +26,7 @@ import { printSummaryLine } from './summary-line.js';
 
 interface ReportFlags {
   out: string;
-  catalog: string;
+  catalog: string | string[];
   store: string;
   organization?: string;
   bag?: boolean;
@@ -42,7 +45,8 @@ export function reportCommand(): Command {
     .option('--shareable', 'make --out 0755 and its files 0644 for other users to read (default 0700/0600: it names accounts, the store and phone numbers)')
     // addCommand does not inherit the program's exitOverride: without it a usage error would exit 1, not 2.
     .exitOverride();
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+  command.addOption(catalogSetOption());
+  addSharedOptions(command, ['store', 'json', 'quiet']);
   command.action(async (flags: ReportFlags, self: Command) => {
     const source = self.getOptionValueSource('store');
     process.exitCode = await runReport({ ...flags, storeGiven: source === 'cli' || source === 'env' });
@@ -51,7 +55,22 @@ export function reportCommand(): Command {
 }
 
 async function runReport(flags: ReportFlags): Promise<number> {
-  const catalogPath = resolve(flags.catalog);
+  const paths = catalogPathsFrom(catalogValues(flags.catalog));
+  if (paths.length > 1) return runShardSetReport(flags, paths, (path, outDir, finalDir) => reportCatalog(path, flags, outDir, false, finalDir));
+  const done = await reportCatalog(paths[0]!, flags, resolve(flags.out), !flags.json && !flags.quiet && process.stderr.isTTY);
+  printReport(flags, done);
+  return done.code;
+}
+
+interface CatalogReport {
+  code: number;
+  result: ReportResult;
+  anchors: AnchorCheck & { error?: string };
+  anchorSummary: AnchorSummary;
+}
+
+/** One catalog's report written into `outDir` (and its report run recorded in the catalog, naming `recordedOutDir`: where it ends up). */
+async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: string, withBar: boolean, recordedOutDir = outDir): Promise<CatalogReport> {
   if (!existsSync(catalogPath)) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or pass --catalog)`);
   const knownSecrets = [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET].filter((s): s is string => !!s);
   // The store the catalog recorded, unless --store says otherwise (and then it must be the same one).
@@ -63,7 +82,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
     const store = openMediaStore(useRecorded ? recorded.store : flags.store, endpoint ? { endpoint } : {});
     decideIdentity(catalogPath, recorded, { store: store.displayUrl, accountSid: null }, { moved: false });
     // A bar over the catalog pass where a person watches (a million faxes take a while).
-    const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
+    const bar = withBar ? new ProgressLine(process.stderr) : null;
     try {
       // The catalog against every anchor its runs left in the store (issue 18 §6).
       // A store the report cannot reach (an auditor's copy of the catalog, offline) leaves them unchecked, and the report says so.
@@ -79,7 +98,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
         onFax: bar ? () => bar.advance() : undefined,
         catalog,
         store,
-        outDir: resolve(flags.out),
+        outDir,
         bag: !!flags.bag,
         shareable: !!flags.shareable,
         organization: flags.organization ?? null,
@@ -92,49 +111,54 @@ async function runReport(flags: ReportFlags): Promise<number> {
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
-      recordReportRun(catalogPath, resolve(flags.out), code, model);
-      if (flags.json) {
-        printSummaryLine({
-            command: 'report',
-            exitCode: code,
-            outDir: result.outDir,
-            files: result.files,
-            totals: model.totals,
-            coverage: model.verification.coverage,
-            exceptions: Object.fromEntries(Object.entries(model.exceptions).map(([k, v]) => [k, v.total])),
-            chain: model.chain,
-            payloadOxum: result.payload.oxum,
-            bagComplete: result.payload.complete,
-            missingObjects: result.missingObjects.total,
-            anchors: anchorSummary,
-        });
-      } else {
-        if (!flags.quiet) {
-          process.stdout.write(
-            `report written to ${result.outDir}\n` +
-              `  ${model.totals.faxes} faxes, ${model.totals.archived} archived, ${result.payload.count} objects (${result.payload.bytes} bytes), ` +
-              `coverage ${(model.verification.coverage * 100).toFixed(1)}%\n` +
-              `  at risk ${model.exceptions['at-risk'].total}, lost ${model.exceptions.lost.total}, failed ${model.exceptions.failed.total}, not yet proven ${model.exceptions.unverified.total}\n` +
-              `  files: ${result.files.join(' ')}\n`,
-          );
-        }
-        process.stdout.write(chainOk ? `event chain intact (${model.chain.events} events, head ${model.chain.headHash ?? '-'})\n` : '');
-      }
-      if (!chainOk) {
-        process.stderr.write(`fax-sunset: the catalog's event chain is BROKEN at event #${model.chain.brokenAtId ?? '?'}: its history was edited; the report says so\n`);
-      }
-      for (const line of anchorProblems(anchors)) process.stderr.write(`fax-sunset: ${line}\n`);
-      if (anchors.error) process.stderr.write(`fax-sunset: warning: the chain anchors in the store could not be checked: ${anchors.error}\n`);
-      if (result.missingObjects.total > 0) {
-        process.stderr.write(`fax-sunset: ${result.missingObjects.total} archived objects are missing from the store, so the bag is incomplete (first: ${result.missingObjects.keys[0] ?? ''}); run verify\n`);
-      }
-      return code;
+      recordReportRun(catalogPath, recordedOutDir, code, model);
+      return { code, result, anchors, anchorSummary };
     } finally {
       bar?.stop();
       await store.close();
     }
   } finally {
     catalog.close();
+  }
+}
+
+function printReport(flags: ReportFlags, { code, result, anchors, anchorSummary }: CatalogReport): void {
+  const { model } = result;
+  const chainOk = model.chain.intact;
+  if (flags.json) {
+    printSummaryLine({
+        command: 'report',
+        exitCode: code,
+        outDir: result.outDir,
+        files: result.files,
+        totals: model.totals,
+        coverage: model.verification.coverage,
+        exceptions: Object.fromEntries(Object.entries(model.exceptions).map(([k, v]) => [k, v.total])),
+        chain: model.chain,
+        payloadOxum: result.payload.oxum,
+        bagComplete: result.payload.complete,
+        missingObjects: result.missingObjects.total,
+        anchors: anchorSummary,
+    });
+  } else {
+    if (!flags.quiet) {
+      process.stdout.write(
+        `report written to ${result.outDir}\n` +
+          `  ${model.totals.faxes} faxes, ${model.totals.archived} archived, ${result.payload.count} objects (${result.payload.bytes} bytes), ` +
+          `coverage ${(model.verification.coverage * 100).toFixed(1)}%\n` +
+          `  at risk ${model.exceptions['at-risk'].total}, lost ${model.exceptions.lost.total}, failed ${model.exceptions.failed.total}, not yet proven ${model.exceptions.unverified.total}\n` +
+          `  files: ${result.files.join(' ')}\n`,
+      );
+    }
+    process.stdout.write(chainOk ? `event chain intact (${model.chain.events} events, head ${model.chain.headHash ?? '-'})\n` : '');
+  }
+  if (!chainOk) {
+    process.stderr.write(`fax-sunset: the catalog's event chain is BROKEN at event #${model.chain.brokenAtId ?? '?'}: its history was edited; the report says so\n`);
+  }
+  for (const line of anchorProblems(anchors)) process.stderr.write(`fax-sunset: ${line}\n`);
+  if (anchors.error) process.stderr.write(`fax-sunset: warning: the chain anchors in the store could not be checked: ${anchors.error}\n`);
+  if (result.missingObjects.total > 0) {
+    process.stderr.write(`fax-sunset: ${result.missingObjects.total} archived objects are missing from the store, so the bag is incomplete (first: ${result.missingObjects.keys[0] ?? ''}); run verify\n`);
   }
 }
 

@@ -1,14 +1,20 @@
 /**
- * `fax-sunset verify`: re-audit the store against the catalog.
+ * `fax-sunset verify`: re-audit the store against the catalog. Given several catalogs (shards, issue
+ * 15 §1) it checks the set as a whole (shard-set.ts), then audits each catalog on its own.
  */
 import { Command, Option } from 'commander';
-import { runVerify } from '../pipeline/verify-archive.js';
+import { runVerify } from '../verify/verify-archive.js';
 import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
-import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
+import { assertStoreHoldsArchive } from '../verify/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
-import { chooseOutputMode, createRunOutput } from './run-output.js';
+import { chooseOutputMode, createRunOutput, type RunOutput } from './run-output.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+import { catalogSetOption, catalogValues } from './catalog-set-option.js';
+import { catalogPathsFrom, checkShardSet, readShardCatalog } from '../verify/shard-set.js';
+
+interface VerifyOnlyFlags { full?: boolean; verify?: string; sample?: string; workers: string }
+type VerifyFlags = Omit<ArchiveFlags, 'catalog'> & VerifyOnlyFlags & { catalog?: string | string[] };
 
 /** Findings named in the summary line; every one is also printed as it is found and kept in the catalog. */
 const PROBLEMS_NAMED = 50;
@@ -28,73 +34,116 @@ export function verifyCommand(): Command {
     .option('--full', 'the same as --verify full (kept: runbooks use it)')
     .option('--sample <percent>', 'audit a random share of faxes, e.g. 5%')
     .option('--workers <n>', 'faxes audited at once', '16');
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+  command.addOption(catalogSetOption());
+  addSharedOptions(command, ['store', 'json', 'quiet']);
   // Only the store flags a reader needs: the writers' ones (--sse, --retain-until, ...) come from
   // their FAX_SUNSET_* variables for the writers and are refused here as the no-ops they would be.
   addStoreOptions(command, { readOnly: true });
-  command.action(async (rawFlags: ArchiveFlags & { full?: boolean; verify?: string; sample?: string; workers: string }, self: Command) => {
-    const flags = markGivenOptions(rawFlags, self);
+  command.action(async (rawFlags: VerifyFlags, self: Command) => {
+    const catalogs = rawFlags.catalog;
+    const flags = markGivenOptions({ ...rawFlags, catalog: undefined } as ArchiveFlags & VerifyOnlyFlags, self);
     flags.full = Boolean(flags.full) || flags.verify === 'full';
     const output = createRunOutput(chooseOutputMode(flags));
-    const samplePercent = parseSamplePercent(flags.sample);
-    const concurrency = parsePositiveInt(flags.workers, '--workers');
-    // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
-    const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
-    let runId: number | null = null;
+    const settings = { samplePercent: parseSamplePercent(flags.sample), concurrency: parsePositiveInt(flags.workers, '--workers') };
+    const paths = catalogPathsFrom(catalogValues(catalogs));
     try {
-      // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
-      await assertStoreHoldsArchive(catalog, store);
-      recordMove();
-      runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
-      const result = await runVerify(
-        {
-          catalog, store, runId,
-          observer: {
-            started: (total) => output.phase('verify', { total }),
-            faxChecked: () => output.advance(),
-            finding: (f) => {
-              if (f.outcome !== 'match') {
-                output.warning(`${f.outcome.toUpperCase()} ${f.kind} ${f.key} (fax ${f.faxSid}, ${f.method})${f.detail ? `: ${f.detail}` : ''}` +
-                  (f.consequence === 'deleted-from-twilio' ? ' — ALREADY DELETED FROM TWILIO: restore from a backup or replica' :
-                    f.consequence === 'will-rearchive' ? ' — the next archive/sync run archives it again' : ''));
-              }
-            },
-          },
-        },
-        { full: Boolean(flags.full), samplePercent, concurrency },
-      );
-      // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
-      let anchors: AnchorCheck;
-      try {
-        anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
-      } catch (error) {
-        output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
-        anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
+      if (paths.length === 1) {
+        const one = await verifyCatalog({ ...flags, catalog: paths[0]! }, settings, output);
+        output.summary('verify', one);
+        process.exitCode = one.exitCode;
+        return;
       }
-      for (const line of anchorProblems(anchors)) output.warning(line);
-      if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
-      catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
-      // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
-      const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
-      // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
-      const needsReview = catalog.countByState()['needs-review'] ?? 0;
-      const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
-      output.summary('verify', { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
-      runId = null;
-      process.exitCode = result.exitCode;
-    } catch (error) {
-      if (runId !== null) {
-        try {
-          catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
-        } catch {
-          // The original error matters more.
-        }
+      // Several catalogs (shards): the set is checked as a whole, then each catalog on its own (its chain, its anchors).
+      const shards = paths.map(readShardCatalog);
+      const set = checkShardSet(shards);
+      for (const problem of set.problems) output.warning(`SHARD SET ${problem.kind}: ${problem.message}`);
+      const results = [];
+      for (const shard of shards) {
+        const result = await verifyCatalog({ ...flags, catalog: shard.path }, settings, output);
+        results.push({ catalog: shard.path, shard: shard.shard, runs: shard.runs.map((r) => r.id), ...result });
       }
-      throw error;
+      // A set that is not whole (a shard missing, a fax or an account twice) is a wrong set of catalogs: fix and rerun.
+      const exitCode = Math.max(set.problems.length > 0 ? ExitCode.usage : ExitCode.ok, ...results.map((r) => r.exitCode));
+      output.summary('verify', {
+        catalogs: paths.length,
+        shardCount: set.count,
+        shardProblems: set.problems,
+        duplicateFaxes: set.duplicateFaxes,
+        faxesChecked: results.reduce((a, r) => a + r.faxesChecked, 0),
+        mismatch: results.reduce((a, r) => a + r.mismatch, 0),
+        missing: results.reduce((a, r) => a + r.missing, 0),
+        unverifiable: results.reduce((a, r) => a + r.unverifiable, 0),
+        shards: results,
+        exitCode,
+      });
+      process.exitCode = exitCode;
     } finally {
       output.stop();
-      await close();
     }
   });
   return command;
+}
+
+/** One catalog audited against the store: recorded as a verify run in it; its summary (exitCode included). */
+async function verifyCatalog(
+  flags: ArchiveFlags & { full?: boolean },
+  settings: { samplePercent: number; concurrency: number },
+  output: RunOutput,
+): Promise<Record<string, unknown> & { exitCode: number; faxesChecked: number; mismatch: number; missing: number; unverifiable: number }> {
+  const { samplePercent, concurrency } = settings;
+  // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
+  const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
+  let runId: number | null = null;
+  try {
+    // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
+    await assertStoreHoldsArchive(catalog, store);
+    recordMove();
+    runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
+    const result = await runVerify(
+      {
+        catalog, store, runId,
+        observer: {
+          started: (total) => output.phase('verify', { total }),
+          faxChecked: () => output.advance(),
+          finding: (f) => {
+            if (f.outcome !== 'match') {
+              output.warning(`${f.outcome.toUpperCase()} ${f.kind} ${f.key} (fax ${f.faxSid}, ${f.method})${f.detail ? `: ${f.detail}` : ''}` +
+                (f.consequence === 'deleted-from-twilio' ? ' — ALREADY DELETED FROM TWILIO: restore from a backup or replica' :
+                  f.consequence === 'will-rearchive' ? ' — the next archive/sync run archives it again' : ''));
+            }
+          },
+        },
+      },
+      { full: Boolean(flags.full), samplePercent, concurrency },
+    );
+    // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
+    let anchors: AnchorCheck;
+    try {
+      anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
+    } catch (error) {
+      output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
+      anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
+    }
+    for (const line of anchorProblems(anchors)) output.warning(line);
+    if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
+    catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
+    // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
+    const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
+    // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
+    const needsReview = catalog.countByState()['needs-review'] ?? 0;
+    const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
+    runId = null;
+    return { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode };
+  } catch (error) {
+    if (runId !== null) {
+      try {
+        catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
+      } catch {
+        // The original error matters more.
+      }
+    }
+    throw error;
+  } finally {
+    await close();
+  }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectRecord } from '../../src/catalog/catalog.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { createSampler, sampleSize } from '../../src/pipeline/verify-archive.js';
+import { createSampler, sampleSize } from '../../src/verify/verify-archive.js';
 import { FsMediaStore } from '../../src/store/fs-media-store.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { EMULATOR_NOW, onlySummaryLine, runCli, stderrEvents, tableCounts, type CliRun } from './sync-cli.js';
