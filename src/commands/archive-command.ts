@@ -8,12 +8,13 @@ import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { inShard, parseShard } from '../pipeline/account-shard.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
 import type { RunAccounts } from '../twilio/account-directory.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { confirmDeletion } from './delete-confirmation.js';
+import { withRun } from './run-lifecycle.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
 
@@ -117,75 +118,63 @@ export async function archiveAction(
   // Which accounts, with which credentials, is settled before the catalog is opened: a subaccount
   // without a credential is one exit-2 line that leaves nothing behind.
   let accounts: RunAccounts | undefined;
-  const resources = await openArchiveResources(flags, kind, async (directory) => {
+  const open = () => openArchiveResources(flags, kind, async (directory) => {
     const main = directory.mainAccountSid;
     accounts = await directory.accountsForRun({
       subaccounts: options.subaccounts,
       include: (sid) => !options.shard || inShard(sid, main, options.shard),
     });
   });
-  let runId: number | null = null;
-  const stopOnSignal = stopOnFirstSignal(output, () => {
-    if (runId === null) return;
-    try {
-      resources.catalog.finishRun(runId, ExitCode.itemsLeft, { stopped: true, error: 'stopped at once by a second signal' });
-    } catch {
-      // exiting anyway
-    }
-  });
-  try {
-    if (options.delete && !options.dryRun) await confirmDeletion(flags, options.maxDelete);
-    runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
-    const result = await runArchive(
-      {
-        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
-        knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
-      },
-      options,
-    );
-    const s = result.summary;
-    const changed = s.newFaxes + s.updatedFaxes + s.archived + s.metadataOnly + s.deleted + s.failed + s.lost > 0;
-    let csvPath: string | null = null;
-    // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
-    if (!options.dryRun && (kind === 'archive' || changed)) {
-      csvPath = String(flags.csv ?? defaultCsvPathFor(resources.catalog.path));
-      output.phase('csv', {});
-      await writeCatalogCsv(resources.catalog, csvPath);
-    }
-    const summary = {
-      ...result.summary,
-      // Exact bytes (an integer, what MIGRATION calls exact); the human form beside it.
-      bytesStoredHuman: formatBytes(result.summary.bytesStored),
-      catalog: resources.catalog.path,
-      csv: csvPath,
-      store: resources.store.displayUrl,
-      exitCode: result.exitCode,
-    };
-    if (runId !== null) {
-      resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
-      // The chain's head where the catalog cannot reach (issue 18 §6): verify and report check against it.
-      await anchorRun(resources.catalog, resources.store, { id: runId, kind, exitCode: result.exitCode, summary: result.summary as unknown as Record<string, unknown> }, (line) => output.warning(line));
-    }
-    runId = null;
-    output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
-      [...s.listing.map((c) => `  ${describeCoverage(c)}`),
-        ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
-    return result.exitCode;
-  } catch (error) {
-    // Every exit path closes its run record (issue 17 §7): never "running" forever in the history.
-    if (runId !== null) {
+  return withRun(open, async (resources, run) => {
+    const stopOnSignal = stopOnFirstSignal(output, () => {
       try {
-        resources.catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error, resources.secrets) });
+        run.finish(ExitCode.itemsLeft, { stopped: true, error: 'stopped at once by a second signal' });
       } catch {
-        // The original error matters more.
+        // exiting anyway
       }
+    });
+    try {
+      if (options.delete && !options.dryRun) await confirmDeletion(flags, options.maxDelete);
+      const runId = options.dryRun ? null : run.start(kind, { ...options, store: resources.store.displayUrl });
+      const result = await runArchive(
+        {
+          catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
+          knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
+        },
+        options,
+      );
+      const s = result.summary;
+      const changed = s.newFaxes + s.updatedFaxes + s.archived + s.metadataOnly + s.deleted + s.failed + s.lost > 0;
+      let csvPath: string | null = null;
+      // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
+      if (!options.dryRun && (kind === 'archive' || changed)) {
+        csvPath = String(flags.csv ?? defaultCsvPathFor(resources.catalog.path));
+        output.phase('csv', {});
+        await writeCatalogCsv(resources.catalog, csvPath);
+      }
+      const summary = {
+        ...result.summary,
+        // Exact bytes (an integer, what MIGRATION calls exact); the human form beside it.
+        bytesStoredHuman: formatBytes(result.summary.bytesStored),
+        catalog: resources.catalog.path,
+        csv: csvPath,
+        store: resources.store.displayUrl,
+        exitCode: result.exitCode,
+      };
+      if (runId !== null) {
+        run.finish(result.exitCode, { ...result.summary, failures: result.failures.length });
+        // The chain's head where the catalog cannot reach (issue 18 §6): verify and report check against it.
+        await anchorRun(resources.catalog, resources.store, { id: runId, kind, exitCode: result.exitCode, summary: result.summary as unknown as Record<string, unknown> }, (line) => output.warning(line));
+      }
+      output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
+        [...s.listing.map((c) => `  ${describeCoverage(c)}`),
+          ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
+      return result.exitCode;
+    } finally {
+      stopOnSignal.dispose();
+      output.stop();
     }
-    throw error;
-  } finally {
-    stopOnSignal.dispose();
-    output.stop();
-    await resources.close();
-  }
+  }, { secrets: (resources) => resources.secrets });
 }
 
 /**

@@ -229,9 +229,13 @@ export async function openCatalogAndStore(
       catalog.recordIdentity({ store: store.displayUrl, storeEndpoint: storeOptions.endpoint ?? null, accountSid: recorded.accountSid }, { moved: true });
     },
     async close() {
-      catalog.close();
-      lock.release();
-      await store.close();
+      // The lock goes whatever closing the catalog or the store says: a held lock blocks the next run.
+      try {
+        catalog.close();
+      } finally {
+        lock.release();
+        await store.close();
+      }
     },
   };
 }

@@ -6,9 +6,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { acquireCatalogLock } from '../catalog/catalog-lock.js';
-import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { AuthError, describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { AuthError, ExitCode, UsageError } from '../errors.js';
 import { createRequestLimiter } from '../limits/request-limiter.js';
 import { applyPlan } from '../reversion/apply-plan.js';
 import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../reversion/helper-library-number-directory.js';
@@ -26,6 +24,8 @@ import { createGatewayFromFlags, unreachableAsConfiguration } from './archive-re
 import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { chooseOutputMode } from './run-output.js';
 import { printSummaryLine } from './summary-line.js';
+import { openLockedCatalog, withRun } from './run-lifecycle.js';
+import type { Catalog } from '../catalog/catalog.js';
 import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -180,29 +180,16 @@ async function withCatalog(
   kind: 'numbers-apply' | 'numbers-rollback',
   dryRun: boolean,
   runOptions: Record<string, unknown>,
-  body: (events: ReturnType<typeof openCatalog> | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
+  body: (events: Catalog | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
 ): Promise<number> {
   if (dryRun) return (await body(null)).code;
   const catalogPath = String(flags.catalog ?? './fax-archive/catalog.sqlite');
-  const lock = acquireCatalogLock(catalogPath, { command: kind });
-  try {
-    const catalog = openCatalog(catalogPath);
-    try {
-      const runId = catalog.startRun(kind, runOptions);
-      try {
-        const { code, summary } = await body(catalog);
-        catalog.finishRun(runId, code, summary);
-        return code;
-      } catch (error) {
-        catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
-        throw error;
-      }
-    } finally {
-      catalog.close();
-    }
-  } finally {
-    lock.release();
-  }
+  return withRun(() => openLockedCatalog(catalogPath, kind), async ({ catalog }, run) => {
+    run.start(kind, runOptions);
+    const { code, summary } = await body(catalog);
+    run.finish(code, summary);
+    return code;
+  });
 }
 
 /**

@@ -20,6 +20,7 @@ import { openMediaStore } from '../store/open-media-store.js';
 import { addSharedOptions } from './shared-options.js';
 import { ProgressLine } from './progress-line.js';
 import { printSummaryLine } from './summary-line.js';
+import { withRun } from './run-lifecycle.js';
 
 interface ReportFlags {
   out: string;
@@ -92,7 +93,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
-      recordReportRun(catalogPath, resolve(flags.out), code, model);
+      await recordReportRun(catalogPath, resolve(flags.out), code, model);
       if (flags.json) {
         printSummaryLine({
             command: 'report',
@@ -154,18 +155,21 @@ function readDisclosures(catalogPath: string) {
  * catalog that cannot be written (a read-only copy handed to an auditor) still gets its report:
  * the record is skipped with one line on stderr.
  */
-function recordReportRun(catalogPath: string, outDir: string, code: number, model: ReportModel): void {
-  try {
+async function recordReportRun(catalogPath: string, outDir: string, code: number, model: ReportModel): Promise<void> {
+  // Unlocked on purpose, as before: a short write of its own beside a serve that holds the lock.
+  const open = async () => {
     const catalog = openCatalog(catalogPath);
-    try {
-      const runId = catalog.startRun('report', { outDir });
-      catalog.finishRun(runId, code, {
+    return { catalog, close: async () => catalog.close() };
+  };
+  try {
+    await withRun(open, async (_opened, run) => {
+      run.start('report', { outDir });
+      run.finish(code, {
         faxes: model.totals.faxes, archived: model.totals.archived, coverage: model.verification.coverage,
         chainIntact: model.chain.intact, chainEvents: model.chain.events, chainHead: model.chain.headHash,
       });
-    } finally {
-      catalog.close();
-    }
+      return code;
+    });
   } catch (error) {
     process.stderr.write(`fax-sunset: warning: the report was written but its run could not be recorded in the catalog: ${describeError(error)}\n`);
   }

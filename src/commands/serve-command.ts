@@ -22,6 +22,7 @@ import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFl
 import { parseDuration } from '../duration.js';
 import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+import { withRun } from './run-lifecycle.js';
 
 export interface ServeFlags extends ArchiveFlags {
   port: string;
@@ -129,113 +130,104 @@ export async function serveAction(flags: ServeFlags): Promise<number> {
     // Twilio signs webhooks with the auth token, never with an API key secret: without it every request would get 403.
     throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');
   }
-  const resources = await openArchiveResources(flags, 'serve');
-  const directory = resources.directory;
-  const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
-  const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
-  // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
-  const log: WebhookLog = flags.quiet
-    ? { write: (level, event, fields) => (level !== 'info' || event === 'serve-started' || event === 'serve-stopped' ? fullLog.write(level, event, fields) : undefined) }
-    : fullLog;
-  let server: FaxWebhookServer | null = null;
-  let listing: PeriodicListing | null = null;
-  let runId: number | null = null;
-  try {
-    // Lists the subaccounts (and proves the credentials) before anything listens.
-    const subaccounts = await directory.load();
-    // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
-    if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
-    for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
-    if (config.verifySignatures) {
-      // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
-      // would be answered 403 forever. Said once, at start-up, naming the accounts.
-      const unsigned: string[] = [];
-      for (const sub of directory.subaccounts()) {
-        if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
-        if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+  return withRun(() => openArchiveResources(flags, 'serve'), async (resources, run) => {
+    const directory = resources.directory;
+    const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
+    const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
+    // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
+    const log: WebhookLog = flags.quiet
+      ? { write: (level, event, fields) => (level !== 'info' || event === 'serve-started' || event === 'serve-stopped' ? fullLog.write(level, event, fields) : undefined) }
+      : fullLog;
+    let server: FaxWebhookServer | null = null;
+    let listing: PeriodicListing | null = null;
+    try {
+      // Lists the subaccounts (and proves the credentials) before anything listens.
+      const subaccounts = await directory.load();
+      // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
+      if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
+      for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
+      if (config.verifySignatures) {
+        // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
+        // would be answered 403 forever. Said once, at start-up, naming the accounts.
+        const unsigned: string[] = [];
+        for (const sub of directory.subaccounts()) {
+          if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
+          if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+        }
+        if (unsigned.length > 0) {
+          log.write('warn', 'no-auth-token', {
+            accounts: unsigned.join(','),
+            hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+          });
+        }
       }
-      if (unsigned.length > 0) {
-        log.write('warn', 'no-auth-token', {
-          accounts: unsigned.join(','),
-          hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+      if (!config.verifySignatures) warnInsecure(log);
+      const runId = run.start('serve', {
+        mode: config.mode,
+        mediaType: config.mediaType,
+        pageSize: config.pageSize,
+        storeMedia: config.storeMedia,
+        signatureCheck: config.verifySignatures,
+        publicUrl: flags.publicUrl ?? null,
+        store: resources.store.displayUrl,
+      });
+      // Armed before the start-up line: a supervisor may signal as soon as it reads it.
+      const stopSignal = waitForStopSignal(log);
+      try {
+        server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw new ConfigurationError(`cannot listen on ${config.host}:${config.port}: ${code}`);
+        }
+        throw error;
+      }
+      if (syncEveryMs !== null) {
+        const running = server;
+        listing = startPeriodicListing({
+          catalog: resources.catalog,
+          accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
+          intervalMs: syncEveryMs,
+          lookbackMs,
+          ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),
+          runId,
+          log,
+          onRecorded: () => running.workQueued(),
+          knownSecrets: secrets,
         });
       }
-    }
-    if (!config.verifySignatures) warnInsecure(log);
-    runId = resources.catalog.startRun('serve', {
-      mode: config.mode,
-      mediaType: config.mediaType,
-      pageSize: config.pageSize,
-      storeMedia: config.storeMedia,
-      signatureCheck: config.verifySignatures,
-      publicUrl: flags.publicUrl ?? null,
-      store: resources.store.displayUrl,
-    });
-    // Armed before the start-up line: a supervisor may signal as soon as it reads it.
-    const stopSignal = waitForStopSignal(log);
-    try {
-      server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
+      const base = config.publicBase ?? parsePublicUrl(server.localUrl);
+      const health = server.health();
+      log.write('info', 'serve-started', {
+        listening: server.localUrl,
+        port: server.port,
+        faxUrl: publicUrlOf(base, FAX_INCOMING_PATH),
+        actionUrl: publicUrlOf(base, FAX_RECEIVED_PATH),
+        healthUrl: `${server.localUrl}${HEALTH_PATH}`,
+        mode: config.mode,
+        mediaType: config.mediaType,
+        signatureCheck: config.verifySignatures,
+        trustProxy: config.trustedProxies?.entries.join(',') || null,
+        syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
+        subaccounts,
+        queueDepth: health.queue.depth,
+        catalog: resources.catalog.path,
+        store: resources.store.displayUrl,
+      });
+      const signal = await stopSignal;
+      log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
+      await listing?.stop();
+      const { abandoned, queueDepth } = await server.close(config.graceMs);
+      const archive = server.health().archive;
+      run.finish(0, { ...archiveCounts(archive), abandoned, queueDepth });
+      log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
+      return 0;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new ConfigurationError(`cannot listen on ${config.host}:${config.port}: ${code}`);
-      }
+      await listing?.stop().catch(() => undefined);
+      if (server) await server.close(0).catch(() => undefined);
       throw error;
     }
-    if (syncEveryMs !== null) {
-      const running = server;
-      listing = startPeriodicListing({
-        catalog: resources.catalog,
-        accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
-        intervalMs: syncEveryMs,
-        lookbackMs,
-        ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),
-        runId,
-        log,
-        onRecorded: () => running.workQueued(),
-        knownSecrets: secrets,
-      });
-    }
-    const base = config.publicBase ?? parsePublicUrl(server.localUrl);
-    const health = server.health();
-    log.write('info', 'serve-started', {
-      listening: server.localUrl,
-      port: server.port,
-      faxUrl: publicUrlOf(base, FAX_INCOMING_PATH),
-      actionUrl: publicUrlOf(base, FAX_RECEIVED_PATH),
-      healthUrl: `${server.localUrl}${HEALTH_PATH}`,
-      mode: config.mode,
-      mediaType: config.mediaType,
-      signatureCheck: config.verifySignatures,
-      trustProxy: config.trustedProxies?.entries.join(',') || null,
-      syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
-      subaccounts,
-      queueDepth: health.queue.depth,
-      catalog: resources.catalog.path,
-      store: resources.store.displayUrl,
-    });
-    const signal = await stopSignal;
-    log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
-    await listing?.stop();
-    const { abandoned, queueDepth } = await server.close(config.graceMs);
-    const archive = server.health().archive;
-    resources.catalog.finishRun(runId, 0, { ...archiveCounts(archive), abandoned, queueDepth });
-    log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
-    return 0;
-  } catch (error) {
-    await listing?.stop().catch(() => undefined);
-    if (server) await server.close(0).catch(() => undefined);
-    if (runId !== null) {
-      try {
-        resources.catalog.finishRun(runId, 4, { error: 'serve ended by an error' });
-      } catch {
-        // The original error matters more.
-      }
-    }
-    throw error;
-  } finally {
-    await resources.close();
-  }
+  }, { secrets: (resources) => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...resources.directory.knownSecrets()] });
 }
 
 function archiveCounts(archive: { archived: number; metadataOnly: number; failed: number; lost: number }) {

@@ -3,11 +3,12 @@
  */
 import { Command, Option } from 'commander';
 import { runVerify } from '../pipeline/verify-archive.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { describeError, ExitCode, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { assertStoreHoldsArchive } from '../pipeline/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
+import { withRun } from './run-lifecycle.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 
 /** Findings named in the summary line; every one is also printed as it is found and kept in the catalog. */
@@ -39,62 +40,51 @@ export function verifyCommand(): Command {
     const samplePercent = parseSamplePercent(flags.sample);
     const concurrency = parsePositiveInt(flags.workers, '--workers');
     // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
-    const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
-    let runId: number | null = null;
-    try {
-      // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
-      await assertStoreHoldsArchive(catalog, store);
-      recordMove();
-      runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
-      const result = await runVerify(
-        {
-          catalog, store, runId,
-          observer: {
-            started: (total) => output.phase('verify', { total }),
-            faxChecked: () => output.advance(),
-            finding: (f) => {
-              if (f.outcome !== 'match') {
-                output.warning(`${f.outcome.toUpperCase()} ${f.kind} ${f.key} (fax ${f.faxSid}, ${f.method})${f.detail ? `: ${f.detail}` : ''}` +
-                  (f.consequence === 'deleted-from-twilio' ? ' — ALREADY DELETED FROM TWILIO: restore from a backup or replica' :
-                    f.consequence === 'will-rearchive' ? ' — the next archive/sync run archives it again' : ''));
-              }
+    process.exitCode = await withRun(() => openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true }), async ({ catalog, store, recordMove }, run) => {
+      try {
+        // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
+        await assertStoreHoldsArchive(catalog, store);
+        recordMove();
+        const runId = run.start('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
+        const result = await runVerify(
+          {
+            catalog, store, runId,
+            observer: {
+              started: (total) => output.phase('verify', { total }),
+              faxChecked: () => output.advance(),
+              finding: (f) => {
+                if (f.outcome !== 'match') {
+                  output.warning(`${f.outcome.toUpperCase()} ${f.kind} ${f.key} (fax ${f.faxSid}, ${f.method})${f.detail ? `: ${f.detail}` : ''}` +
+                    (f.consequence === 'deleted-from-twilio' ? ' — ALREADY DELETED FROM TWILIO: restore from a backup or replica' :
+                      f.consequence === 'will-rearchive' ? ' — the next archive/sync run archives it again' : ''));
+                }
+              },
             },
           },
-        },
-        { full: Boolean(flags.full), samplePercent, concurrency },
-      );
-      // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
-      let anchors: AnchorCheck;
-      try {
-        anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
-      } catch (error) {
-        output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
-        anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
-      }
-      for (const line of anchorProblems(anchors)) output.warning(line);
-      if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
-      catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
-      // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
-      const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
-      // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
-      const needsReview = catalog.countByState()['needs-review'] ?? 0;
-      const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
-      output.summary('verify', { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
-      runId = null;
-      process.exitCode = result.exitCode;
-    } catch (error) {
-      if (runId !== null) {
+          { full: Boolean(flags.full), samplePercent, concurrency },
+        );
+        // The catalog against every anchor in the store (issue 18 §6): edited after the fact, it no longer matches.
+        let anchors: AnchorCheck;
         try {
-          catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
-        } catch {
-          // The original error matters more.
+          anchors = await checkAnchors(catalog.path, store, catalog.identity()?.accountSid ?? null);
+        } catch (error) {
+          output.warning(`the chain anchors in the store could not be checked: ${describeError(error)}`);
+          anchors = { anchors: 0, matched: 0, mismatched: [], foreign: 0, latest: null, unreadable: [] };
         }
+        for (const line of anchorProblems(anchors)) output.warning(line);
+        if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
+        run.finish(result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
+        // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
+        const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
+        // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
+        const needsReview = catalog.countByState()['needs-review'] ?? 0;
+        const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
+        output.summary('verify', { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode });
+        return result.exitCode;
+      } finally {
+        output.stop();
       }
-      throw error;
-    } finally {
-      output.stop();
-      await close();
-    }
+    });
   });
   return command;
 }
