@@ -19,7 +19,7 @@ import { assertZipFits, writeStoredZip } from '../records/stored-zip.js';
 import { ownTempName } from '../temp-files.js';
 import { addFaxFilterOptions, describeFilter, faxFilterFrom, type FaxFilterFlags } from './fax-filter-options.js';
 import { ProgressLine } from './progress-line.js';
-import { openRecordedStore, storeGiven } from './recorded-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { addSharedOptions } from './shared-options.js';
 import { printSummaryLine } from './summary-line.js';
 
@@ -66,7 +66,7 @@ async function runExport(flags: ExportFlags, given: boolean): Promise<number> {
   let result;
   let storeUrl: string;
   try {
-    const store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given });
+    const store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given }).store;
     storeUrl = store.displayUrl;
     try {
       result = await writeExportBag({

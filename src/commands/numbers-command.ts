@@ -7,7 +7,6 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuthError, ExitCode, UsageError } from '../errors.js';
-import { createRequestLimiter } from '../limits/request-limiter.js';
 import { applyPlan } from '../reversion/apply-plan.js';
 import { callGateFromLimiter, HelperLibraryNumberDirectory, type SubaccountAccess } from '../reversion/helper-library-number-directory.js';
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
@@ -26,7 +25,7 @@ import { chooseOutputMode } from './run-output.js';
 import { printSummaryLine } from './summary-line.js';
 import { openLockedCatalog, withRun } from './run-lifecycle.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
+import { addSharedOptions, optionDefault, parsePositiveInt } from './shared-options.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -183,7 +182,7 @@ async function withCatalog(
   body: (events: Catalog | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
 ): Promise<number> {
   if (dryRun) return (await body(null)).code;
-  const catalogPath = String(flags.catalog ?? './fax-archive/catalog.sqlite');
+  const catalogPath = String(flags.catalog ?? optionDefault('catalog'));
   return withRun(() => openLockedCatalog(catalogPath, kind), async ({ catalog }, run) => {
     run.start(kind, runOptions);
     const { code, summary } = await body(catalog);
@@ -199,12 +198,12 @@ async function withCatalog(
  */
 function directoryFrom(flags: Flags): HelperLibraryNumberDirectory {
   const credentials = twilioCredentialsFromEnv();
-  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
   const baseUrl = str(flags.twilioUrl);
+  // The numbers client and the accounts listing share the one limiter: --rps is the process's total.
+  const { directory: accounts, limiter, limits } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
+  const concurrency = limits.concurrency;
   const client = createTwilioRestClient({ ...credentials, baseUrl, maxSockets: concurrency });
-  const limiter = createRequestLimiter({ ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'), concurrency });
   const mainUsesApiKey = credentials.username !== credentials.accountSid;
-  const { directory: accounts } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
   const access: SubaccountAccess = {
     async listSubaccounts() {
       const run = await accounts.accountsForRun({ subaccounts: true });

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
+import { decideIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { RecordsQuery } from '../catalog/records-query.js';
 import { disclosureEntryOf } from '../records/disclosure-log.js';
@@ -16,7 +16,7 @@ import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain
 import { ConfigurationError, describeError, ExitCode } from '../errors.js';
 import type { ReportModel } from '../report/report-model.js';
 import { writeReport } from '../report/write-report.js';
-import { openMediaStore } from '../store/open-media-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { addSharedOptions } from './shared-options.js';
 import { ProgressLine } from './progress-line.js';
 import { printSummaryLine } from './summary-line.js';
@@ -45,8 +45,7 @@ export function reportCommand(): Command {
     .exitOverride();
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
   command.action(async (flags: ReportFlags, self: Command) => {
-    const source = self.getOptionValueSource('store');
-    process.exitCode = await runReport({ ...flags, storeGiven: source === 'cli' || source === 'env' });
+    process.exitCode = await runReport({ ...flags, storeGiven: storeGiven(self) });
   });
   return command;
 }
@@ -56,12 +55,9 @@ async function runReport(flags: ReportFlags): Promise<number> {
   if (!existsSync(catalogPath)) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or pass --catalog)`);
   const knownSecrets = [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET].filter((s): s is string => !!s);
   // The store the catalog recorded, unless --store says otherwise (and then it must be the same one).
-  const recorded = readCatalogIdentity(catalogPath);
-  const useRecorded = recorded !== null && !flags.storeGiven;
-  const endpoint = useRecorded && !process.env.AWS_ENDPOINT_URL_S3 ? recorded.storeEndpoint : null;
   const catalog = openCatalog(catalogPath, { readonly: true });
   try {
-    const store = openMediaStore(useRecorded ? recorded.store : flags.store, endpoint ? { endpoint } : {});
+    const { store, recorded } = openRecordedStore(catalogPath, { store: flags.store, storeGiven: Boolean(flags.storeGiven) });
     decideIdentity(catalogPath, recorded, { store: store.displayUrl, accountSid: null }, { moved: false });
     // A bar over the catalog pass where a person watches (a million faxes take a while).
     const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;

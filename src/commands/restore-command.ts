@@ -11,7 +11,7 @@ import { RecordsQuery } from '../catalog/records-query.js';
 import { ExitCode } from '../errors.js';
 import { manifestHash, recordDisclosure } from '../records/disclosure-log.js';
 import { restoreFax, type FaxRestoreResult, type RestoredObject } from '../records/restore-objects.js';
-import { openRecordedStore, storeGiven } from './recorded-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { parseFaxSids } from './show-command.js';
 import { addSharedOptions } from './shared-options.js';
 import { printSummaryLine } from './summary-line.js';
@@ -45,7 +45,7 @@ async function runRestore(sids: string[], flags: RestoreFlags, given: boolean): 
   const results: FaxRestoreResult[] = [];
   let store;
   try {
-    store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given });
+    store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given }).store;
     try {
       for (const sid of sids) {
         const fax = query.catalog.getFax(sid);

@@ -18,9 +18,9 @@ import { addFullListingOption, parseFullListingEvery } from './full-listing-opti
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
-import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { addStoreOptions, mainAuthTokenFrom, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
-import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
+import { CREDENTIALS_HINT } from './credentials.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { withRun } from './run-lifecycle.js';
 
@@ -112,20 +112,13 @@ export function serveCommand(): Command {
   return command;
 }
 
-/** The main account's webhook signing key: TWILIO_AUTH_TOKEN, also when an API key is the API credential. */
-function mainAuthTokenFromEnv(): string | null {
-  const credentials = twilioCredentialsFromEnv();
-  if (credentials.username === credentials.accountSid) return credentials.password;
-  return process.env.TWILIO_AUTH_TOKEN?.trim() || null;
-}
-
 export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
   const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
   const lookbackMs = parseDuration(String(flags.lookback ?? '48h'), '--lookback');
   const fullListingEveryMs = parseFullListingEvery(flags.fullListingEvery);
   if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
-  const mainAuthToken = mainAuthTokenFromEnv();
+  const mainAuthToken = mainAuthTokenFrom();
   if (config.verifySignatures && !mainAuthToken) {
     // Twilio signs webhooks with the auth token, never with an API key secret: without it every request would get 403.
     throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');

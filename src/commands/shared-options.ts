@@ -18,6 +18,7 @@ export const SHARED_OPTIONS = {
   twilioUrl: { flags: '--twilio-url <url>', description: 'send every Twilio request to this origin (an emulator)', env: 'FAX_SUNSET_TWILIO_URL' },
   concurrency: { flags: '--concurrency <n>', description: 'Twilio requests in flight at once', env: 'FAX_SUNSET_CONCURRENCY', defaultValue: '8' },
   rps: { flags: '--rps <n>', description: 'Twilio requests per second (token bucket)', env: 'FAX_SUNSET_RPS', defaultValue: '50' },
+  mediaConcurrency: { flags: '--media-concurrency <n>', description: 'media downloads at once', env: 'FAX_SUNSET_MEDIA_CONCURRENCY', defaultValue: '16' },
   dryRun: { flags: '--dry-run', description: 'show what would happen; write nothing to Twilio or the store' },
   json: { flags: '--json', description: 'machine-readable output: one JSON summary line on stdout, progress as JSON lines on stderr' },
   quiet: { flags: '--quiet', description: 'print only errors and the final summary' },
@@ -36,6 +37,13 @@ export function sharedOption(name: SharedOptionName): Option {
   if (spec.env) option.env(spec.env);
   if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
   return option;
+}
+
+/** An option's default as the table declares it (for code that reads a flag its command may not take). */
+export function optionDefault(name: SharedOptionName): string {
+  const spec: SharedOptionSpec = SHARED_OPTIONS[name];
+  if (spec.defaultValue === undefined) throw new Error(`--${name} has no default`);
+  return String(spec.defaultValue);
 }
 
 export function addSharedOptions(command: Command, names: readonly SharedOptionName[]): Command {
