@@ -1,7 +1,7 @@
 /**
  * `fax-sunset archive`: parse flags, wire the edges, run the archive use case, print, exit.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { anchorRun } from '../records/chain-anchors.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
@@ -15,7 +15,7 @@ import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js'
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { confirmDeletion } from './delete-confirmation.js';
 import { withRun } from './run-lifecycle.js';
-import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
 
 function withFullListingEvery(ms: number | undefined): { fullListingEveryMs?: number } {
@@ -49,10 +49,8 @@ export function archiveCommand(): Command {
 
 export function syncCommand(): Command {
   const command = new Command('sync')
-    .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
-    .option('--lookback <duration>', 'relist this far before the watermark (late status changes): 48h, 2d, 90m; a bare number is hours', '48h')
-    .option('--at-risk-days <days>', 'name unarchived faxes this close to Twilio\'s 180-day pruning', '14');
-  addFullListingOption(command);
+    .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished');
+  addSharedOptions(command, ['lookback', 'atRiskDays', 'fullListingEvery']);
   addArchiveOptions(command);
   command.addHelpText('after', `
 Listing: every listing is recorded in the catalog's ledger. The watermark is where the account is
@@ -65,21 +63,10 @@ listed completely (completed listings only, never past a listing's own start); a
 }
 
 function addArchiveOptions(command: Command): void {
-  command
-    .option('--subaccounts', 'also archive every subaccount, each with its own credentials (from the accounts list with the auth token; from --credentials with an API key)')
-    .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
-    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts); asks first on a terminal')
-    .option('-y, --yes', 'with --delete: do not ask on a terminal (without a terminal it never asks)')
-    .option('--max-delete <n>', 'delete at most this many faxes in this run')
-    .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
-    .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
-    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--csv <path>', 'CSV listing of the archive (default: faxes.csv beside catalog.sqlite, <name>.faxes.csv beside any other catalog)')
-    .option('--workers <n>', 'faxes archived at once', '16')
-    .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
-    .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
-    .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: Twilio\'s clock, from its Date header)');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, [
+    'subaccounts', 'shard', 'delete', 'yes', 'maxDelete', 'since', 'until', 'verify', 'csv', 'workers', 'uploadConcurrency', 'maxAttempts', 'now',
+    'catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet',
+  ]);
   addStoreOptions(command);
 }
 

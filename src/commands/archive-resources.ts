@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { Catalog, CatalogIdentity } from '../catalog/catalog.js';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
@@ -24,7 +24,7 @@ import { createTwilioGateway } from '../twilio/helper-library-twilio-gateway.js'
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { createAccountDirectory, type AccountDirectory } from '../twilio/account-directory.js';
 import { credentialsFromFile, twilioCredentialsFromEnv } from './credentials.js';
-import { optionDefault, parsePositiveInt, parsePositiveNumber, sharedOption } from './shared-options.js';
+import { addSharedOptions, optionDefault, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
 
 export interface ArchiveFlags {
   catalog?: string;
@@ -56,17 +56,9 @@ export interface ArchiveFlags {
  * reader (`readOnly`): encryption, retention and storage class only mean something to a writer.
  */
 export function addStoreOptions(command: Command, { readOnly = false }: { readOnly?: boolean } = {}): Command {
-  command
-    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// store (else AWS_ENDPOINT_URL_S3, else the one the catalog recorded, else AWS)').env('FAX_SUNSET_S3_ENDPOINT'))
-    .addOption(new Option('--catalog-moved', 'the catalog\'s store or account really changed: use the ones given and record the move (an event)'));
+  addSharedOptions(command, ['s3Endpoint', 'catalogMoved']);
   if (readOnly) return command;
-  return command
-    .addOption(new Option('--sse <mode>', 'server-side encryption for S3 objects').choices(['AES256', 'aws:kms']).env('FAX_SUNSET_SSE'))
-    .addOption(new Option('--kms-key-id <id>', 'KMS key for --sse aws:kms').env('FAX_SUNSET_KMS_KEY_ID'))
-    .addOption(new Option('--retain-until <date>', 'S3 Object Lock retention date for every object written (needs --lock-mode)').env('FAX_SUNSET_RETAIN_UNTIL'))
-    .addOption(new Option('--lock-mode <mode>', 'S3 Object Lock mode').choices(['compliance', 'governance']).env('FAX_SUNSET_LOCK_MODE'))
-    .addOption(new Option('--storage-class <class>', 'S3 storage class, e.g. STANDARD_IA, GLACIER_IR').env('FAX_SUNSET_STORAGE_CLASS'))
-    .addOption(sharedOption('mediaConcurrency'));
+  return addSharedOptions(command, ['sse', 'kmsKeyId', 'retainUntil', 'lockMode', 'storageClass', 'mediaConcurrency']);
 }
 
 /** Whether the operator gave --store (flag or FAX_SUNSET_STORE) rather than leaving its default. */

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { decideIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { RecordsQuery } from '../catalog/records-query.js';
@@ -37,13 +37,9 @@ interface ReportFlags {
 export function reportCommand(): Command {
   const command = new Command('report')
     .description('Write the compliance export: faxes.csv, summary.json, a self-contained report.html and BagIt manifests')
-    .requiredOption('--out <dir>', 'folder to write the report into (created; earlier report files are replaced atomically)')
-    .addOption(new Option('--organization <name>', 'Source-Organization for bag-info.txt and the report header').env('FAX_SUNSET_ORGANIZATION'))
-    .option('--bag', 'filesystem store only: put every archived object under <out>/data/ (hard links where possible) so <out> is a complete, valid BagIt bag')
-    .option('--shareable', 'make --out 0755 and its files 0644 for other users to read (default 0700/0600: it names accounts, the store and phone numbers)')
     // addCommand does not inherit the program's exitOverride: without it a usage error would exit 1, not 2.
     .exitOverride();
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+  addSharedOptions(command, ['reportOut', 'organization', 'bag', 'shareable', 'catalog', 'store', 'json', 'quiet']);
   command.action(async (flags: ReportFlags, self: Command) => {
     process.exitCode = await runReport({ ...flags, storeGiven: storeGiven(self) });
   });

@@ -25,11 +25,8 @@ interface ResolveFlags {
 export function resolveCommand(): Command {
   const command = new Command('resolve')
     .description('Decide for faxes in needs-review (their record says media, none could be had); the decision goes to the event log')
-    .argument('<faxSid...>', 'FX... sids of faxes in needs-review')
-    .option('--accept-missing-media', 'archive these faxes without their media (metadata only); afterwards --delete may delete them')
-    .option('--reason <text>', 'why (required; kept in the catalog\'s event log and the report)')
-    .option('--by <name>', 'who decided (kept with the decision)', process.env.USER);
-  addSharedOptions(command, ['catalog', 'json', 'quiet']);
+    .argument('<faxSid...>', 'FX... sids of faxes in needs-review');
+  addSharedOptions(command, ['acceptMissingMedia', 'reason', 'by', 'catalog', 'json', 'quiet']);
   command.action(async (sids: string[], flags: ResolveFlags) => {
     if (!flags.acceptMissingMedia) throw new UsageError('resolve needs a decision: --accept-missing-media (the only one there is)');
     const reason = (flags.reason ?? '').trim();
@@ -43,7 +40,7 @@ export function resolveCommand(): Command {
     await withRun(() => openLockedCatalog(flags.catalog, 'resolve'), async ({ catalog }) => {
       for (const sid of new Set(sids)) {
         try {
-          catalog.acceptMissingMedia(sid, reason, flags.by ?? null);
+          catalog.acceptMissingMedia(sid, reason, flags.by ?? process.env.USER ?? null);
           accepted.push(sid);
         } catch (error) {
           refused.push({ sid, reason: describeError(error) });

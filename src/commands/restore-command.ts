@@ -28,10 +28,8 @@ interface RestoreFlags {
 export function restoreCommand(): Command {
   const command = new Command('restore')
     .description('Fetch faxes\' media and sidecars from the store into a folder, checking every byte against the catalog\'s SHA-256 (recorded as a disclosure); reads the store the catalog recorded unless --store names another (a replica)')
-    .argument('<sid...>', 'fax sids (FX...)')
-    .requiredOption('--out <dir>', 'folder to restore into, laid out as in the store (created, mode 0700)')
-    .option('--previous', 'also restore the earlier media versions the store keeps (object_versions)');
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+    .argument('<sid...>', 'fax sids (FX...)');
+  addSharedOptions(command, ['restoreOut', 'restorePrevious', 'catalog', 'store', 'json', 'quiet']);
   command.action(async (sids: string[], flags: RestoreFlags, self: Command) => {
     process.exitCode = await runRestore(parseFaxSids(sids), flags, storeGiven(self));
   });

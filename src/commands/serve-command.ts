@@ -8,20 +8,20 @@
  * service manager should not count a requested stop as a failure. Startup problems exit 2 (usage,
  * configuration, credentials) or 3 (catalog lock held by another run).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
 import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type FaxPageSize, type WebhookMode } from '../webhook/fax-twiml.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
-import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
 import { addStoreOptions, mainAuthTokenFrom, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
 import { CREDENTIALS_HINT } from './credentials.js';
-import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+import { addSharedOptions, optionDefault, parsePositiveInt } from './shared-options.js';
 import { withRun } from './run-lifecycle.js';
 
 export interface ServeFlags extends ArchiveFlags {
@@ -78,29 +78,12 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming")
-    .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('FAX_SUNSET_PORT'))
-    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for all)').default('127.0.0.1').env('FAX_SUNSET_HOST'))
-    .addOption(new Option('--public-url <url>', 'the URL Twilio calls (signatures cover it); without it the Host header decides: give it on any reachable address').env('FAX_SUNSET_PUBLIC_URL'))
-    .addOption(
-      new Option('--trust-proxy <addr|cidr>', 'without --public-url: believe X-Forwarded-Proto/Host only from this proxy (repeatable or a comma list)')
-        .env('FAX_SUNSET_TRUST_PROXY')
-        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
-    )
-    .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
-    .addOption(new Option('--media-type <type>', 'media Twilio keeps for received faxes').choices([...FAX_MEDIA_TYPES]).default('application/pdf'))
-    .addOption(new Option('--page-size <size>', 'page size of received faxes').choices([...FAX_PAGE_SIZES]).default('letter'))
-    .addOption(new Option('--store-media <bool>', 'whether Twilio keeps the media (false: archived metadata-only, accepted without media in the event log)').choices(['true', 'false']).default('true'))
-    .option('--insecure-skip-signature', 'accept requests without a valid X-Twilio-Signature (local trials only!)')
-    .option('--workers <n>', 'faxes archived at once', '4')
-    .option('--max-attempts <n>', 'give up retrying a failing fax after this many attempts', '10')
-    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25')
-    .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
-    .option('--lookback <duration>', 'with --sync-every: relist this far before the watermark: 48h, 2d (a bare number is hours)', '48h')
-    .option('--subaccounts', 'with --sync-every: list every subaccount too');
-  addFullListingOption(command, 'with --sync-every: ');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
+    .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming");
+  addSharedOptions(command, [
+    'port', 'host', 'publicUrl', 'trustProxy', 'mode', 'mediaType', 'pageSize', 'storeMedia', 'insecureSkipSignature', 'serveWorkers', 'maxAttempts', 'verify',
+    'graceSeconds', 'syncEvery', 'lookback', 'serveSubaccounts', 'fullListingEvery',
+    'catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet',
+  ]);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags, self: Command) => {
     process.exitCode = await serveAction(markGivenOptions(flags, self));
@@ -115,7 +98,7 @@ export function serveCommand(): Command {
 export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
   const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
-  const lookbackMs = parseDuration(String(flags.lookback ?? '48h'), '--lookback');
+  const lookbackMs = parseDuration(String(flags.lookback ?? optionDefault('lookback')), '--lookback');
   const fullListingEveryMs = parseFullListingEvery(flags.fullListingEvery);
   if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
   const mainAuthToken = mainAuthTokenFrom();

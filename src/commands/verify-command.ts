@@ -1,7 +1,7 @@
 /**
  * `fax-sunset verify`: re-audit the store against the catalog.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { runVerify } from '../pipeline/verify-archive.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
@@ -24,12 +24,8 @@ export function parseSamplePercent(value: string | undefined): number {
 
 export function verifyCommand(): Command {
   const command = new Command('verify')
-    .description('Re-audit every stored object against the catalog: present, same size and SHA-256, sidecars included')
-    .addOption(new Option('--verify <method>', 'the strongest check the store supports, or a full re-read of every byte').choices(['strongest', 'full']).default('strongest'))
-    .option('--full', 'the same as --verify full (kept: runbooks use it)')
-    .option('--sample <percent>', 'audit a random share of faxes, e.g. 5%')
-    .option('--workers <n>', 'faxes audited at once', '16');
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+    .description('Re-audit every stored object against the catalog: present, same size and SHA-256, sidecars included');
+  addSharedOptions(command, ['verifyMethod', 'full', 'sample', 'verifyWorkers', 'catalog', 'store', 'json', 'quiet']);
   // Only the store flags a reader needs: the writers' ones (--sse, --retain-until, ...) come from
   // their FAX_SUNSET_* variables for the writers and are refused here as the no-ops they would be.
   addStoreOptions(command, { readOnly: true });
