@@ -110,3 +110,26 @@ describe('withRun over a real catalog file', () => {
     expect(lockIsFree(catalogPath)).toBe(true);
   });
 });
+
+describe('archive when Twilio answers 500 past the retry budget', () => {
+  it('exits 1 with its run record finished (exit 1) and the lock released', async () => {
+    const failing = await startTestEmulator({ faxes: 3, numbers: 1, accounts: 0, seed: 15, faultRate: 1, faultKinds: ['500'] });
+    try {
+      const catalogPath = join(dir, 'archive-500', 'catalog.sqlite');
+      const run = await runCli(['archive', '--json', '--catalog', catalogPath, '--store', join(dir, 'archive-500', 'media')], { cwd: dir, env: { ...failing.env } });
+      expect(run.code, run.stderr.slice(0, 400)).toBe(ExitCode.itemsLeft);
+      const catalog = openCatalog(catalogPath, { readonly: true });
+      try {
+        const runs = catalog.listRuns().filter((r) => r.kind === 'archive');
+        expect(runs).toHaveLength(1);
+        expect(runs[0]!.finishedAt).not.toBeNull();
+        expect(runs[0]!.exitCode).toBe(run.code);
+      } finally {
+        catalog.close();
+      }
+      expect(lockIsFree(catalogPath)).toBe(true);
+    } finally {
+      await failing.close();
+    }
+  }, 120_000);
+});
