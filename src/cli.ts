@@ -29,7 +29,8 @@ async function runSubcommand(args: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   resetSummaryLine();
-  const json = argv.slice(2).includes('--json');
+  // --json or its variable (the option table's FAX_SUNSET_JSON): a failure's summary line is JSON too.
+  const json = argv.slice(2).includes('--json') || process.env.FAX_SUNSET_JSON !== undefined;
   const name = commandName(program, argv.slice(2));
   try {
     await program.parseAsync(argv);

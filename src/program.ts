@@ -3,7 +3,7 @@
  * entry (src/cli.ts) and showing the exit-code table in its --help. Separate from the entry so a
  * test can build it and read every command's help without spawning a process per command.
  */
-import { Command } from 'commander';
+import { Command, Help, type Option } from 'commander';
 import { archiveCommand, syncCommand } from './commands/archive-command.js';
 import { demoCommand, type RunSubcommand } from './commands/demo-command.js';
 import { emulatorCommand } from './commands/emulator-command.js';
@@ -52,6 +52,9 @@ function throwParseErrors(command: Command): void {
   });
   // The exit-code table in every command's --help (issue 17 §4), not only in the README.
   if (command.parent) command.addHelpText('after', EXIT_CODES_HELP);
+  // The environment variable in a parenthesis of its own, after the default: "(default: 16)
+  // (env: FAX_SUNSET_WORKERS)" reads as two facts, not one "(default: 16, env: ...)".
+  command.configureHelp({ optionDescription: describeOption });
   // Defaults as an operator types them: (default: 16), not (default: "16").
   for (const option of command.options) {
     if (typeof option.defaultValue === 'string' && option.defaultValueDescription === undefined) option.defaultValueDescription = option.defaultValue;
@@ -59,3 +62,9 @@ function throwParseErrors(command: Command): void {
   for (const sub of command.commands) throwParseErrors(sub);
 }
 
+
+function describeOption(this: Help, option: Option): string {
+  const withoutEnv = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { envVar: undefined });
+  const text = Help.prototype.optionDescription.call(this, withoutEnv);
+  return option.envVar ? `${text} (env: ${option.envVar})` : text;
+}

@@ -1,22 +1,23 @@
 /**
  * `fax-sunset archive`: parse flags, wire the edges, run the archive use case, print, exit.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { anchorRun } from '../records/chain-anchors.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { inShard, parseShard } from '../pipeline/account-shard.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
 import type { RunAccounts } from '../twilio/account-directory.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { chooseOutputMode, createRunOutput, formatBytes } from './run-output.js';
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { confirmDeletion } from './delete-confirmation.js';
-import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { withRun } from './run-lifecycle.js';
+import { parseFullListingEvery } from './full-listing-option.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
-import { AT_RISK_MARGIN_DAYS, TWILIO_RETENTION_DAYS } from '../retention.js';
+import { AT_RISK_MARGIN_DAYS } from '../retention.js';
 
 function withFullListingEvery(ms: number | undefined): { fullListingEveryMs?: number } {
   return ms === undefined ? {} : { fullListingEveryMs: ms };
@@ -49,10 +50,8 @@ export function archiveCommand(): Command {
 
 export function syncCommand(): Command {
   const command = new Command('sync')
-    .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished')
-    .option('--lookback <duration>', 'relist this far before the watermark (late status changes): 48h, 2d, 90m; a bare number is hours', '48h')
-    .option('--at-risk-days <days>', `name unarchived faxes this close to Twilio's ${TWILIO_RETENTION_DAYS}-day pruning`, String(AT_RISK_MARGIN_DAYS));
-  addFullListingOption(command);
+    .description('Nightly incremental archive: faxes created since the last watermark minus --lookback, plus everything unfinished');
+  addSharedOptions(command, ['lookback', 'atRiskDays', 'fullListingEvery']);
   addArchiveOptions(command);
   command.addHelpText('after', `
 Listing: every listing is recorded in the catalog's ledger. The watermark is where the account is
@@ -65,21 +64,10 @@ listed completely (completed listings only, never past a listing's own start); a
 }
 
 function addArchiveOptions(command: Command): void {
-  command
-    .option('--subaccounts', 'also archive every subaccount, each with its own credentials (from the accounts list with the auth token; from --credentials with an API key)')
-    .option('--shard <i/n>', 'with --subaccounts: only the subaccounts whose sid hashes to i of n (the main account is in 0); one catalog per shard')
-    .option('--delete', 'delete from Twilio the faxes proven archived, each re-checked in the store just before its DELETE (two-phase, with receipts); asks first on a terminal')
-    .option('-y, --yes', 'with --delete: do not ask on a terminal (without a terminal it never asks)')
-    .option('--max-delete <n>', 'delete at most this many faxes in this run')
-    .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
-    .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-11-29) is that whole UTC day, inclusive')
-    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--csv <path>', 'CSV listing of the archive (default: faxes.csv beside catalog.sqlite, <name>.faxes.csv beside any other catalog)')
-    .option('--workers <n>', 'faxes archived at once', '16')
-    .option('--upload-concurrency <n>', 'uploads to the store at once', '8')
-    .option('--max-attempts <n>', 'give up retrying a failing fax after this many runs', '10')
-    .option('--now <date>', 'the time to measure Twilio\'s 180-day retention from (default: Twilio\'s clock, from its Date header)');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, [
+    'subaccounts', 'shard', 'delete', 'yes', 'maxDelete', 'since', 'until', 'verify', 'csv', 'workers', 'uploadConcurrency', 'maxAttempts', 'now',
+    'catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet',
+  ]);
   addStoreOptions(command);
 }
 
@@ -118,75 +106,63 @@ export async function archiveAction(
   // Which accounts, with which credentials, is settled before the catalog is opened: a subaccount
   // without a credential is one exit-2 line that leaves nothing behind.
   let accounts: RunAccounts | undefined;
-  const resources = await openArchiveResources(flags, kind, async (directory) => {
+  const open = () => openArchiveResources(flags, kind, async (directory) => {
     const main = directory.mainAccountSid;
     accounts = await directory.accountsForRun({
       subaccounts: options.subaccounts,
       include: (sid) => !options.shard || inShard(sid, main, options.shard),
     });
   });
-  let runId: number | null = null;
-  const stopOnSignal = stopOnFirstSignal(output, () => {
-    if (runId === null) return;
-    try {
-      resources.catalog.finishRun(runId, ExitCode.itemsLeft, { stopped: true, error: 'stopped at once by a second signal' });
-    } catch {
-      // exiting anyway
-    }
-  });
-  try {
-    if (options.delete && !options.dryRun) await confirmDeletion(flags, options.maxDelete);
-    runId = options.dryRun ? null : resources.catalog.startRun(kind, { ...options, store: resources.store.displayUrl });
-    const result = await runArchive(
-      {
-        catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
-        knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
-      },
-      options,
-    );
-    const s = result.summary;
-    const changed = s.newFaxes + s.updatedFaxes + s.archived + s.metadataOnly + s.deleted + s.failed + s.lost > 0;
-    let csvPath: string | null = null;
-    // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
-    if (!options.dryRun && (kind === 'archive' || changed)) {
-      csvPath = String(flags.csv ?? defaultCsvPathFor(resources.catalog.path));
-      output.phase('csv', {});
-      await writeCatalogCsv(resources.catalog, csvPath);
-    }
-    const summary = {
-      ...result.summary,
-      // Exact bytes (an integer, what MIGRATION calls exact); the human form beside it.
-      bytesStoredHuman: formatBytes(result.summary.bytesStored),
-      catalog: resources.catalog.path,
-      csv: csvPath,
-      store: resources.store.displayUrl,
-      exitCode: result.exitCode,
-    };
-    if (runId !== null) {
-      resources.catalog.finishRun(runId, result.exitCode, { ...result.summary, failures: result.failures.length });
-      // The chain's head where the catalog cannot reach (issue 18 §6): verify and report check against it.
-      await anchorRun(resources.catalog, resources.store, { id: runId, kind, exitCode: result.exitCode, summary: result.summary as unknown as Record<string, unknown> }, (line) => output.warning(line));
-    }
-    runId = null;
-    output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
-      [...s.listing.map((c) => `  ${describeCoverage(c)}`),
-        ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
-    return result.exitCode;
-  } catch (error) {
-    // Every exit path closes its run record (issue 17 §7): never "running" forever in the history.
-    if (runId !== null) {
+  return withRun(open, async (resources, run) => {
+    const stopOnSignal = stopOnFirstSignal(output, () => {
       try {
-        resources.catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error, resources.secrets) });
+        run.finish(ExitCode.itemsLeft, { stopped: true, error: 'stopped at once by a second signal' });
       } catch {
-        // The original error matters more.
+        // exiting anyway
       }
+    });
+    try {
+      if (options.delete && !options.dryRun) await confirmDeletion(flags, options.maxDelete);
+      const runId = options.dryRun ? null : run.start(kind, { ...options, store: resources.store.displayUrl });
+      const result = await runArchive(
+        {
+          catalog: resources.catalog, store: resources.store, gateway: resources.gateway, directory: resources.directory, accounts, observer: output,
+          knownSecrets: resources.secrets, runId, now, stopSignal: stopOnSignal.signal, ...(nowFlag ? { retentionNow: now } : {}),
+        },
+        options,
+      );
+      const s = result.summary;
+      const changed = s.newFaxes + s.updatedFaxes + s.archived + s.metadataOnly + s.deleted + s.failed + s.lost > 0;
+      let csvPath: string | null = null;
+      // A sync that found nothing leaves the CSV as it was: no writes beyond its run record.
+      if (!options.dryRun && (kind === 'archive' || changed)) {
+        csvPath = String(flags.csv ?? defaultCsvPathFor(resources.catalog.path));
+        output.phase('csv', {});
+        await writeCatalogCsv(resources.catalog, csvPath);
+      }
+      const summary = {
+        ...result.summary,
+        // Exact bytes (an integer, what MIGRATION calls exact); the human form beside it.
+        bytesStoredHuman: formatBytes(result.summary.bytesStored),
+        catalog: resources.catalog.path,
+        csv: csvPath,
+        store: resources.store.displayUrl,
+        exitCode: result.exitCode,
+      };
+      if (runId !== null) {
+        run.finish(result.exitCode, { ...result.summary, failures: result.failures.length });
+        // The chain's head where the catalog cannot reach (issue 18 §6): verify and report check against it.
+        await anchorRun(resources.catalog, resources.store, { id: runId, kind, exitCode: result.exitCode, summary: result.summary as unknown as Record<string, unknown> }, (line) => output.warning(line));
+      }
+      output.summary(options.dryRun ? `${kind} (dry run: nothing was written)` : kind, summary,
+        [...s.listing.map((c) => `  ${describeCoverage(c)}`),
+          ...result.failures.slice(0, 20).map((f) => `  ${'outcome' in f ? f.outcome : ''} ${f.sid}: ${f.error ?? ('reason' in f ? f.reason ?? '' : '')}`)]);
+      return result.exitCode;
+    } finally {
+      stopOnSignal.dispose();
+      output.stop();
     }
-    throw error;
-  } finally {
-    stopOnSignal.dispose();
-    output.stop();
-    await resources.close();
-  }
+  }, { secrets: (resources) => resources.secrets });
 }
 
 /**

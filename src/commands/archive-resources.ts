@@ -1,20 +1,22 @@
 /**
- * Wiring for the commands that touch the archive: credentials from the environment, the store from
- * `--store`, the catalog behind its lock, the Twilio gateway behind the shared limiter. This is the
- * one place implementations are chosen; use cases receive interfaces.
+ * The composition root of every command (issue 14 §4): credentials from the environment, the store
+ * from `--store` or the one the catalog recorded, the catalog behind its lock, the Twilio gateway and
+ * account directory behind the one request limiter, and the limits parsed from their flags. This is
+ * the one place implementations are chosen; use cases receive interfaces. Commands never construct
+ * a store, a limiter or a Twilio client themselves.
  *
  * Order matters: everything that can be refused for bad usage or configuration is checked before the
  * lock is taken and before anything is written, so a typo never leaves partial state behind.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Command, Option } from 'commander';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Command } from 'commander';
+import type { Catalog, CatalogIdentity } from '../catalog/catalog.js';
 import { acquireCatalogLock } from '../catalog/catalog-lock.js';
 import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { AuthError, ConfigurationError, describeError, ExternalServiceError, InvariantError, redactSecrets, UsageError } from '../errors.js';
-import { createRequestLimiter } from '../limits/request-limiter.js';
+import { createRequestLimiter, type RequestLimiter } from '../limits/request-limiter.js';
 import { createConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { MediaStore } from '../store/media-store.js';
 import { openMediaStore, type OpenMediaStoreOptions } from '../store/open-media-store.js';
@@ -22,7 +24,7 @@ import { createTwilioGateway } from '../twilio/helper-library-twilio-gateway.js'
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { createAccountDirectory, type AccountDirectory } from '../twilio/account-directory.js';
 import { credentialsFromFile, twilioCredentialsFromEnv } from './credentials.js';
-import { parsePositiveInt, parsePositiveNumber } from './shared-options.js';
+import { addSharedOptions, optionDefault, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
 
 export interface ArchiveFlags {
   catalog?: string;
@@ -54,24 +56,33 @@ export interface ArchiveFlags {
  * reader (`readOnly`): encryption, retention and storage class only mean something to a writer.
  */
 export function addStoreOptions(command: Command, { readOnly = false }: { readOnly?: boolean } = {}): Command {
-  command
-    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// store (else AWS_ENDPOINT_URL_S3, else the one the catalog recorded, else AWS)').env('FAX_SUNSET_S3_ENDPOINT'))
-    .addOption(new Option('--catalog-moved', 'the catalog\'s store or account really changed: use the ones given and record the move (an event)'));
+  addSharedOptions(command, ['s3Endpoint', 'catalogMoved']);
   if (readOnly) return command;
-  return command
-    .addOption(new Option('--sse <mode>', 'server-side encryption for S3 objects').choices(['AES256', 'aws:kms']).env('FAX_SUNSET_SSE'))
-    .addOption(new Option('--kms-key-id <id>', 'KMS key for --sse aws:kms').env('FAX_SUNSET_KMS_KEY_ID'))
-    .addOption(new Option('--retain-until <date>', 'S3 Object Lock retention date for every object written (needs --lock-mode)').env('FAX_SUNSET_RETAIN_UNTIL'))
-    .addOption(new Option('--lock-mode <mode>', 'S3 Object Lock mode').choices(['compliance', 'governance']).env('FAX_SUNSET_LOCK_MODE'))
-    .addOption(new Option('--storage-class <class>', 'S3 storage class, e.g. STANDARD_IA, GLACIER_IR').env('FAX_SUNSET_STORAGE_CLASS'))
-    .addOption(new Option('--media-concurrency <n>', 'media downloads at once').default('16').env('FAX_SUNSET_MEDIA_CONCURRENCY'));
+  return addSharedOptions(command, ['sse', 'kmsKeyId', 'retainUntil', 'lockMode', 'storageClass', 'mediaConcurrency']);
+}
+
+/** Whether the operator gave --store (flag or FAX_SUNSET_STORE) rather than leaving its default. */
+export function storeGiven(command: Command): boolean {
+  const source = command.getOptionValueSource('store');
+  return source === 'cli' || source === 'env';
 }
 
 /** Notes which flags the operator gave (not defaults): --store given means "not the recorded store". */
 export function markGivenOptions<T extends ArchiveFlags>(flags: T, command: Command): T {
-  const source = command.getOptionValueSource('store');
-  flags.storeGiven = source === 'cli' || source === 'env';
+  flags.storeGiven = storeGiven(command);
   return flags;
+}
+
+/**
+ * The store a reading command (report, restore, export) reads from: the one the catalog recorded
+ * (catalog_identity, with its S3 endpoint) unless --store (or FAX_SUNSET_STORE) names another, such
+ * as a replica bucket after the primary was lost. Returns the recorded identity beside it.
+ */
+export function openRecordedStore(catalogPath: string, flags: { store: string; storeGiven: boolean }): { store: MediaStore; recorded: CatalogIdentity | null } {
+  const recorded = readCatalogIdentity(catalogPath);
+  const useRecorded = recorded !== null && !flags.storeGiven;
+  const endpoint = useRecorded && !process.env.AWS_ENDPOINT_URL_S3 ? recorded.storeEndpoint : null;
+  return { store: openMediaStore(useRecorded ? recorded.store : flags.store, endpoint ? { endpoint } : {}), recorded };
 }
 
 export function storeOptionsFrom(flags: ArchiveFlags, env: NodeJS.ProcessEnv = process.env): OpenMediaStoreOptions {
@@ -105,28 +116,57 @@ export interface ArchiveResources {
 
 export const USER_AGENT = 'fax-sunset/0.1.0';
 
-export function createGatewayFromFlags(flags: ArchiveFlags): { gateway: TwilioGateway; directory: AccountDirectory; secrets: string[] } {
+/** How hard a run may press on Twilio, from --rps, --concurrency and --media-concurrency. */
+export interface RequestLimits {
+  ratePerSecond: number;
+  concurrency: number;
+  mediaConcurrency: number;
+}
+
+/** The limits a command's flags ask for; a flag a command does not take gets its table default. */
+export function requestLimitsFrom(flags: Pick<ArchiveFlags, 'rps' | 'concurrency' | 'mediaConcurrency'>): RequestLimits {
+  return {
+    ratePerSecond: parsePositiveNumber(flags.rps ?? optionDefault('rps'), '--rps'),
+    concurrency: parsePositiveInt(flags.concurrency ?? optionDefault('concurrency'), '--concurrency'),
+    mediaConcurrency: parsePositiveInt(flags.mediaConcurrency ?? optionDefault('mediaConcurrency'), '--media-concurrency'),
+  };
+}
+
+export interface TwilioEdges {
+  gateway: TwilioGateway;
+  directory: AccountDirectory;
+  /** The one limiter every Twilio request of this process goes through (numbers' client too). */
+  limiter: RequestLimiter;
+  limits: RequestLimits;
+  secrets: string[];
+}
+
+/** The main account's auth token (what Twilio signs webhooks with): TWILIO_AUTH_TOKEN also when an API key is the API credential. */
+export function mainAuthTokenFrom(credentials: ReturnType<typeof twilioCredentialsFromEnv> = twilioCredentialsFromEnv()): string | null {
+  if (credentials.username === credentials.accountSid) return credentials.password;
+  return process.env.TWILIO_AUTH_TOKEN?.trim() || null;
+}
+
+export function createGatewayFromFlags(flags: ArchiveFlags): TwilioEdges {
   const credentials = twilioCredentialsFromEnv();
   const perAccount = credentialsFromFile(flags.credentials);
-  const limiter = createRequestLimiter({
-    ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'),
-    concurrency: parsePositiveInt(flags.concurrency ?? '8', '--concurrency'),
-  });
+  const limits = requestLimitsFrom(flags);
+  const limiter = createRequestLimiter({ ratePerSecond: limits.ratePerSecond, concurrency: limits.concurrency });
   const gateway = createTwilioGateway({
     credentials,
     ...(flags.twilioUrl ? { baseUrl: flags.twilioUrl } : {}),
     limiter,
-    mediaCap: createConcurrencyCap(parsePositiveInt(flags.mediaConcurrency ?? '16', '--media-concurrency')),
+    mediaCap: createConcurrencyCap(limits.mediaConcurrency),
     userAgent: USER_AGENT,
   });
   const mainUsesApiKey = credentials.username !== credentials.accountSid;
-  const mainAuthToken = mainUsesApiKey ? process.env.TWILIO_AUTH_TOKEN?.trim() || null : credentials.password;
+  const mainAuthToken = mainAuthTokenFrom(credentials);
   const directory = createAccountDirectory({
     gateway, mainAuthToken, mainUsesApiKey, credentials: perAccount,
     mainCredentials: { username: credentials.username, password: credentials.password },
   });
   const secrets = [credentials.password, ...[...perAccount.values()].map((c) => c.password)];
-  return { gateway, directory, secrets };
+  return { gateway, directory, limiter, limits, secrets };
 }
 
 /**
@@ -229,9 +269,13 @@ export async function openCatalogAndStore(
       catalog.recordIdentity({ store: store.displayUrl, storeEndpoint: storeOptions.endpoint ?? null, accountSid: recorded.accountSid }, { moved: true });
     },
     async close() {
-      catalog.close();
-      lock.release();
-      await store.close();
+      // The lock goes whatever closing the catalog or the store says: a held lock blocks the next run.
+      try {
+        catalog.close();
+      } finally {
+        lock.release();
+        await store.close();
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
 import { DEFAULT_EMULATOR_NOW, startEmulator } from '../emulator/index.js';
-import { parsePositiveInt } from './shared-options.js';
+import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { startLocalS3Server, type LocalS3Server } from './local-s3-server.js';
 
 /** A path as the operator would type it: ./dir/... when under the working folder, else absolute. */
@@ -21,15 +21,12 @@ function shown(path: string): string {
 export type RunSubcommand = (args: string[]) => Promise<number>;
 
 export function demoCommand(runSubcommand: RunSubcommand): Command {
-  return new Command('demo')
-    .description('Run the whole job against the bundled Twilio emulator: archive with --delete, verify, report, plan the number reversion')
-    // Never the production default (./fax-archive): a later real archive there would mix the
-    // emulator's faxes into the compliance record (issue 17 §1).
-    .option('--dir <path>', 'where the demo writes its catalog, media, report and plan', './fax-sunset-demo')
-    .option('--faxes <n>', 'faxes in the emulated account', '300')
-    .option('--s3', 'archive into a local S3-compatible server (moto_server, else s3rver) instead of a folder')
-    .option('--json', 'machine-readable output from every step')
-    .action(async (flags: { dir: string; faxes: string; s3?: boolean; json?: boolean }) => {
+  const command = new Command('demo')
+    .description('Run the whole job against the bundled Twilio emulator: archive with --delete, verify, report, plan the number reversion');
+  // --dir is never the production default (./fax-archive): a later real archive there would mix
+  // the emulator's faxes into the compliance record (issue 17 §1).
+  addSharedOptions(command, ['demoDir', 'demoFaxes', 'demoS3', 'demoJson']);
+  return command.action(async (flags: { dir: string; faxes: string; s3?: boolean; json?: boolean }) => {
       process.exitCode = await runDemo(flags, runSubcommand);
     });
 }

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { RecordsQuery } from '../catalog/records-query.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { recordDisclosure } from '../records/disclosure-log.js';
@@ -19,7 +19,7 @@ import { assertZipFits, writeStoredZip } from '../records/stored-zip.js';
 import { ownTempName } from '../temp-files.js';
 import { addFaxFilterOptions, describeFilter, faxFilterFrom, type FaxFilterFlags } from './fax-filter-options.js';
 import { ProgressLine } from './progress-line.js';
-import { openRecordedStore, storeGiven } from './recorded-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { addSharedOptions } from './shared-options.js';
 import { printSummaryLine } from './summary-line.js';
 
@@ -37,12 +37,8 @@ interface ExportFlags extends FaxFilterFlags {
 
 export function exportCommand(): Command {
   const command = new Command('export')
-    .description('Hand over the selected faxes as a verified BagIt bag (SHA-256 and SHA-512 manifests, metadata CSV, provenance), recorded as a disclosure; reads the store the catalog recorded unless --store names another (a replica)')
-    .requiredOption('--out <path>', 'the bag\'s folder (new or empty); with --zip, the .zip file to write')
-    .option('--zip', 'write the bag as one ZIP file (stored, not compressed) at --out')
-    .option('--all', 'every fax in the catalog (without a filter, export refuses: a disclosure should be what was asked for)')
-    .option('--previous', 'also put the earlier media versions the store keeps into the bag')
-    .addOption(new Option('--organization <name>', 'Source-Organization for bag-info.txt').env('FAX_SUNSET_ORGANIZATION'));
+    .description('Hand over the selected faxes as a verified BagIt bag (SHA-256 and SHA-512 manifests, metadata CSV, provenance), recorded as a disclosure; reads the store the catalog recorded unless --store names another (a replica)');
+  addSharedOptions(command, ['exportOut', 'zip', 'all', 'exportPrevious', 'exportOrganization']);
   addFaxFilterOptions(command);
   addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
   command.action(async (flags: ExportFlags, self: Command) => {
@@ -66,7 +62,7 @@ async function runExport(flags: ExportFlags, given: boolean): Promise<number> {
   let result;
   let storeUrl: string;
   try {
-    const store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given });
+    const store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given }).store;
     storeUrl = store.displayUrl;
     try {
       result = await writeExportBag({

@@ -4,16 +4,16 @@
  * catalog state and sid prefix. Parsing is pure and refuses bad input with one line that never
  * repeats a phone number (personal data).
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { addSharedOptions } from './shared-options.js';
 import type { FaxFilter } from '../catalog/records-query.js';
-import { FAX_STATES, type FaxState } from '../catalog/fax-states.js';
+import type { FaxState } from '../catalog/fax-states.js';
 import { UsageError } from '../errors.js';
 import { isSid } from '../sid.js';
 import { parseDateFlag } from './archive-command.js';
 
-/** Twilio's fax statuses (fax-api.md) and directions. */
-export const FAX_STATUSES = ['queued', 'processing', 'sending', 'delivered', 'receiving', 'received', 'no-answer', 'busy', 'failed', 'canceled'] as const;
-export const FAX_DIRECTIONS = ['inbound', 'outbound'] as const;
+/** Twilio's fax statuses and directions: declared with the option table, which offers them as choices. */
+export { FAX_DIRECTIONS, FAX_STATUSES } from './shared-options.js';
 
 export interface FaxFilterFlags {
   account?: string;
@@ -28,16 +28,7 @@ export interface FaxFilterFlags {
 }
 
 export function addFaxFilterOptions(command: Command): Command {
-  return command
-    .option('--account <sid>', 'only this (sub)account\'s faxes')
-    .option('--from <number>', 'only faxes from this number (E.164; spaces, dashes, dots and brackets are ignored: "+1 415 555 0100")')
-    .option('--to <number>', 'only faxes to this number (as --from)')
-    .addOption(new Option('--direction <direction>', 'only inbound or outbound faxes').choices([...FAX_DIRECTIONS]))
-    .addOption(new Option('--status <status>', 'only faxes with this Twilio status').choices([...FAX_STATUSES]))
-    .addOption(new Option('--state <state>', 'only faxes in this catalog state').choices([...FAX_STATES]))
-    .option('--since <date>', 'only faxes created at or after this instant; a date alone (2021-03-01) is that whole UTC day, inclusive')
-    .option('--until <date>', 'only faxes created at or before this instant; a date alone (2021-03-31) is that whole UTC day, inclusive')
-    .option('--sid <prefix>', 'only faxes whose sid starts with this (FX and some hex digits)');
+  return addSharedOptions(command, ['account', 'from', 'to', 'direction', 'status', 'state', 'filterSince', 'filterUntil', 'sid']);
 }
 
 /** A phone number as the catalog keeps it (E.164), or the text as given when it is not one (a SIP address). */

@@ -21,9 +21,8 @@ interface FindFlags extends FaxFilterFlags {
 
 export function findCommand(): Command {
   const command = new Command('find')
-    .description('List the faxes a records request asks for: a table on a terminal, CSV in a pipe or with --csv, JSON lines with --json (read-only; runs beside a sync)')
-    .option('--csv', 'CSV even on a terminal')
-    .option('--limit <n>', 'at most this many faxes');
+    .description('List the faxes a records request asks for: a table on a terminal, CSV in a pipe or with --csv, JSON lines with --json (read-only; runs beside a sync)');
+  addSharedOptions(command, ['csvOutput', 'limit']);
   addFaxFilterOptions(command);
   addSharedOptions(command, ['catalog', 'json']);
   command.action((flags: FindFlags) => {

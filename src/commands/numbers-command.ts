@@ -5,11 +5,8 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { acquireCatalogLock } from '../catalog/catalog-lock.js';
-import { openCatalog } from '../catalog/sqlite-catalog.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
-import { createRequestLimiter } from '../limits/request-limiter.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
 import { applyPlan } from '../reversion/apply-plan.js';
 import { callGateFromLimiter, HelperLibraryNumberDirectory, subaccountAccessFrom } from '../twilio/helper-library-number-directory.js';
 import { makeReversionPlan } from '../reversion/make-reversion-plan.js';
@@ -26,7 +23,9 @@ import { createGatewayFromFlags, unreachableAsConfiguration } from './archive-re
 import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
 import { chooseOutputMode } from './run-output.js';
 import { printSummaryLine } from './summary-line.js';
-import { addSharedOptions, parsePositiveInt, parsePositiveNumber } from './shared-options.js';
+import { openLockedCatalog, withRun } from './run-lifecycle.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { addSharedOptions, optionDefault, parsePositiveInt, sharedOption } from './shared-options.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -52,17 +51,11 @@ export function numbersCommand(): Command {
 function planCommand(): Command {
   const command = new Command('plan')
     .description('List every number in fax mode and write plan.json, plan.csv and plan.md (review plan.md before applying)')
-    .option('--out <dir>', 'folder for plan.json, plan.csv and plan.md', './numbers-plan')
-    .option('--subaccounts', 'also plan the numbers of every subaccount')
-    .option('--voice-url <url>', 'the voice URL every reverted number gets')
-    .addOption(new Option('--voice-method <method>', 'HTTP method for --voice-url: GET or POST (any case)').argParser(parseVoiceMethod))
-    .option('--voice-application-sid <AP...>', 'a TwiML application every reverted number gets (instead of --voice-url)')
-    .option('--map <numbers.csv>', 'per-number destinations: rows of "number-or-PN-sid,voice-url-or-AP-sid[,method]"; overrides the default')
-    .option('--keep-voice-url', 'allow numbers without a destination to keep their fax URL as voice URL (flagged in the plan)')
-    .option('--deadline <YYYY-MM-DD>', 'the date shown as the deadline in plan.md', DEFAULT_DEADLINE)
     .exitOverride()
     .addHelpText('after', '\nA fax number without a safe voice destination is refused (left in fax mode). Exit 1 when any is refused.');
-  addSharedOptions(command, ['twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
+  addSharedOptions(command, ['planOut', 'numbersSubaccounts', 'voiceUrl']);
+  command.addOption(sharedOption('voiceMethod').argParser(parseVoiceMethod));
+  addSharedOptions(command, ['voiceApplicationSid', 'map', 'keepVoiceUrl', 'deadline', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
   command.action(async (flags: Flags) => {
     try {
       process.exitCode = await planAction(flags);
@@ -77,13 +70,10 @@ function applyCommand(): Command {
   const command = new Command('apply')
     .description('Apply a reviewed plan.json: stale numbers are skipped, each change is re-fetched, rollback.json is written as it goes')
     .argument('<plan>', 'the plan.json written by `numbers plan`')
-    .option('--expect-sha256 <hex>', 'refuse the plan unless plan.json\'s SHA-256 is this: the hash plan.md shows, what `sha256sum plan.json` prints (required with --yes or without a terminal)')
-    .option('--out <dir>', 'folder for rollback.json (default: the plan\'s folder)')
-    .option('-y, --yes', 'change numbers without asking')
     .exitOverride()
     .addHelpText('after', CONFIRMATION_HELP)
     .addHelpText('after', PLAN_HASH_HELP);
-  addSharedOptions(command, ['catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['expectSha256', 'rollbackOut', 'numbersYes', 'catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   command.action(async (planPath: string, flags: Flags) => {
     process.exitCode = await applyAction(planPath, flags);
   });
@@ -94,10 +84,9 @@ function rollbackCommand(): Command {
   const command = new Command('rollback')
     .description('Restore the prior state recorded in rollback.json (numbers changed since are skipped, never overwritten)')
     .argument('<rollback>', 'the rollback.json written by `numbers apply`')
-    .option('-y, --yes', 'change numbers without asking')
     .exitOverride()
     .addHelpText('after', CONFIRMATION_HELP);
-  addSharedOptions(command, ['catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
+  addSharedOptions(command, ['numbersYes', 'catalog', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'dryRun', 'json', 'quiet']);
   command.action(async (rollbackPath: string, flags: Flags) => {
     process.exitCode = await rollbackAction(rollbackPath, flags);
   });
@@ -180,29 +169,16 @@ async function withCatalog(
   kind: 'numbers-apply' | 'numbers-rollback',
   dryRun: boolean,
   runOptions: Record<string, unknown>,
-  body: (events: ReturnType<typeof openCatalog> | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
+  body: (events: Catalog | null) => Promise<{ code: number; summary: Record<string, unknown> }>,
 ): Promise<number> {
   if (dryRun) return (await body(null)).code;
-  const catalogPath = String(flags.catalog ?? './fax-archive/catalog.sqlite');
-  const lock = acquireCatalogLock(catalogPath, { command: kind });
-  try {
-    const catalog = openCatalog(catalogPath);
-    try {
-      const runId = catalog.startRun(kind, runOptions);
-      try {
-        const { code, summary } = await body(catalog);
-        catalog.finishRun(runId, code, summary);
-        return code;
-      } catch (error) {
-        catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
-        throw error;
-      }
-    } finally {
-      catalog.close();
-    }
-  } finally {
-    lock.release();
-  }
+  const catalogPath = String(flags.catalog ?? optionDefault('catalog'));
+  return withRun(() => openLockedCatalog(catalogPath, kind), async ({ catalog }, run) => {
+    run.start(kind, runOptions);
+    const { code, summary } = await body(catalog);
+    run.finish(code, summary);
+    return code;
+  });
 }
 
 /**
@@ -212,12 +188,12 @@ async function withCatalog(
  */
 function directoryFrom(flags: Flags): HelperLibraryNumberDirectory {
   const credentials = twilioCredentialsFromEnv();
-  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
   const baseUrl = str(flags.twilioUrl);
+  // The numbers client and the accounts listing share the one limiter: --rps is the process's total.
+  const { directory: accounts, limiter, limits } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
+  const concurrency = limits.concurrency;
   const client = createTwilioRestClient({ ...credentials, baseUrl, maxSockets: concurrency });
-  const limiter = createRequestLimiter({ ratePerSecond: parsePositiveNumber(flags.rps ?? '50', '--rps'), concurrency });
   const mainUsesApiKey = credentials.username !== credentials.accountSid;
-  const { directory: accounts } = createGatewayFromFlags({ twilioUrl: baseUrl, rps: str(flags.rps), concurrency: str(flags.concurrency), credentials: str(flags.credentials) });
   // With the auth token the parent's client reaches the subaccounts; the accounts list still comes from the one directory.
   const access = subaccountAccessFrom(accounts, {
     makeClient: (own) => createTwilioRestClient({ ...own, baseUrl, maxSockets: concurrency }),

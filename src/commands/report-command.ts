@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
-import { decideIdentity, readCatalogIdentity } from '../catalog/catalog-identity.js';
+import { Command } from 'commander';
+import { decideIdentity } from '../catalog/catalog-identity.js';
 import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { RecordsQuery } from '../catalog/records-query.js';
 import { disclosureEntryOf } from '../records/disclosure-log.js';
@@ -19,10 +19,11 @@ import { writeReport, type ReportResult } from '../report/write-report.js';
 import { catalogSetOption, catalogValues } from './catalog-set-option.js';
 import { catalogPathsFrom } from '../verify/shard-set.js';
 import { runShardSetReport } from './shard-set-report.js';
-import { openMediaStore } from '../store/open-media-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { addSharedOptions } from './shared-options.js';
 import { ProgressLine } from './progress-line.js';
 import { printSummaryLine } from './summary-line.js';
+import { withRun } from './run-lifecycle.js';
 
 interface ReportFlags {
   out: string;
@@ -39,17 +40,12 @@ interface ReportFlags {
 export function reportCommand(): Command {
   const command = new Command('report')
     .description('Write the compliance export: faxes.csv, summary.json, a self-contained report.html and BagIt manifests')
-    .requiredOption('--out <dir>', 'folder to write the report into (created; earlier report files are replaced atomically)')
-    .addOption(new Option('--organization <name>', 'Source-Organization for bag-info.txt and the report header').env('FAX_SUNSET_ORGANIZATION'))
-    .option('--bag', 'filesystem store only: put every archived object under <out>/data/ (hard links where possible) so <out> is a complete, valid BagIt bag')
-    .option('--shareable', 'make --out 0755 and its files 0644 for other users to read (default 0700/0600: it names accounts, the store and phone numbers)')
     // addCommand does not inherit the program's exitOverride: without it a usage error would exit 1, not 2.
     .exitOverride();
+  addSharedOptions(command, ['reportOut', 'organization', 'bag', 'shareable', 'store', 'json', 'quiet']);
   command.addOption(catalogSetOption());
-  addSharedOptions(command, ['store', 'json', 'quiet']);
   command.action(async (flags: ReportFlags, self: Command) => {
-    const source = self.getOptionValueSource('store');
-    process.exitCode = await runReport({ ...flags, storeGiven: source === 'cli' || source === 'env' });
+    process.exitCode = await runReport({ ...flags, storeGiven: storeGiven(self) });
   });
   return command;
 }
@@ -74,12 +70,9 @@ async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: st
   if (!existsSync(catalogPath)) throw new ConfigurationError(`no catalog at ${catalogPath} (run archive first, or pass --catalog)`);
   const knownSecrets = [process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_SECRET].filter((s): s is string => !!s);
   // The store the catalog recorded, unless --store says otherwise (and then it must be the same one).
-  const recorded = readCatalogIdentity(catalogPath);
-  const useRecorded = recorded !== null && !flags.storeGiven;
-  const endpoint = useRecorded && !process.env.AWS_ENDPOINT_URL_S3 ? recorded.storeEndpoint : null;
   const catalog = openCatalog(catalogPath, { readonly: true });
   try {
-    const store = openMediaStore(useRecorded ? recorded.store : flags.store, endpoint ? { endpoint } : {});
+    const { store, recorded } = openRecordedStore(catalogPath, { store: flags.store, storeGiven: Boolean(flags.storeGiven) });
     decideIdentity(catalogPath, recorded, { store: store.displayUrl, accountSid: null }, { moved: false });
     // A bar over the catalog pass where a person watches (a million faxes take a while).
     const bar = withBar ? new ProgressLine(process.stderr) : null;
@@ -111,7 +104,7 @@ async function reportCatalog(catalogPath: string, flags: ReportFlags, outDir: st
       const { model } = result;
       const chainOk = model.chain.intact;
       const code = chainOk && result.missingObjects.total === 0 && anchors.mismatched.length === 0 ? ExitCode.ok : ExitCode.itemsLeft;
-      recordReportRun(catalogPath, recordedOutDir, code, model);
+      await recordReportRun(catalogPath, recordedOutDir, code, model);
       return { code, result, anchors, anchorSummary };
     } finally {
       bar?.stop();
@@ -178,18 +171,21 @@ function readDisclosures(catalogPath: string) {
  * catalog that cannot be written (a read-only copy handed to an auditor) still gets its report:
  * the record is skipped with one line on stderr.
  */
-function recordReportRun(catalogPath: string, outDir: string, code: number, model: ReportModel): void {
-  try {
+async function recordReportRun(catalogPath: string, outDir: string, code: number, model: ReportModel): Promise<void> {
+  // Unlocked on purpose, as before: a short write of its own beside a serve that holds the lock.
+  const open = async () => {
     const catalog = openCatalog(catalogPath);
-    try {
-      const runId = catalog.startRun('report', { outDir });
-      catalog.finishRun(runId, code, {
+    return { catalog, close: async () => catalog.close() };
+  };
+  try {
+    await withRun(open, async (_opened, run) => {
+      run.start('report', { outDir });
+      run.finish(code, {
         faxes: model.totals.faxes, archived: model.totals.archived, coverage: model.verification.coverage,
         chainIntact: model.chain.intact, chainEvents: model.chain.events, chainHead: model.chain.headHash,
       });
-    } finally {
-      catalog.close();
-    }
+      return code;
+    });
   } catch (error) {
     process.stderr.write(`fax-sunset: warning: the report was written but its run could not be recorded in the catalog: ${describeError(error)}\n`);
   }

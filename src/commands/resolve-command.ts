@@ -7,12 +7,11 @@
  */
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { acquireCatalogLock } from '../catalog/catalog-lock.js';
-import { openCatalog } from '../catalog/sqlite-catalog.js';
 import { ConfigurationError, describeError, ExitCode, UsageError } from '../errors.js';
 import { isSid } from '../sid.js';
 import { chooseOutputMode, createRunOutput } from './run-output.js';
 import { addSharedOptions } from './shared-options.js';
+import { openLockedCatalog, withRun } from './run-lifecycle.js';
 
 interface ResolveFlags {
   catalog: string;
@@ -26,36 +25,30 @@ interface ResolveFlags {
 export function resolveCommand(): Command {
   const command = new Command('resolve')
     .description('Decide for faxes in needs-review (their record says media, none could be had); the decision goes to the event log')
-    .argument('<faxSid...>', 'FX... sids of faxes in needs-review')
-    .option('--accept-missing-media', 'archive these faxes without their media (metadata only); afterwards --delete may delete them')
-    .option('--reason <text>', 'why (required; kept in the catalog\'s event log and the report)')
-    .option('--by <name>', 'who decided (kept with the decision)', process.env.USER);
-  addSharedOptions(command, ['catalog', 'json', 'quiet']);
-  command.action((sids: string[], flags: ResolveFlags) => {
+    .argument('<faxSid...>', 'FX... sids of faxes in needs-review');
+  addSharedOptions(command, ['acceptMissingMedia', 'reason', 'by', 'catalog', 'json', 'quiet']);
+  command.action(async (sids: string[], flags: ResolveFlags) => {
     if (!flags.acceptMissingMedia) throw new UsageError('resolve needs a decision: --accept-missing-media (the only one there is)');
     const reason = (flags.reason ?? '').trim();
     if (reason === '') throw new UsageError('resolve needs --reason "...": the decision is evidence for auditors');
     for (const sid of sids) if (!isSid(sid, 'FX')) throw new UsageError(`not a fax sid (FX followed by 32 hex digits): ${JSON.stringify(String(sid).slice(0, 40))}`);
     if (!existsSync(flags.catalog)) throw new ConfigurationError(`no catalog at ${flags.catalog}; pass --catalog`);
     const output = createRunOutput(chooseOutputMode(flags));
-    const lock = acquireCatalogLock(flags.catalog, { command: 'resolve' });
-    const catalog = openCatalog(flags.catalog);
     const accepted: string[] = [];
     const refused: { sid: string; reason: string }[] = [];
-    try {
+    // resolve keeps no run record of its own (each decision is an event); the lifecycle still owns the lock.
+    await withRun(() => openLockedCatalog(flags.catalog, 'resolve'), async ({ catalog }) => {
       for (const sid of new Set(sids)) {
         try {
-          catalog.acceptMissingMedia(sid, reason, flags.by ?? null);
+          catalog.acceptMissingMedia(sid, reason, flags.by ?? process.env.USER ?? null);
           accepted.push(sid);
         } catch (error) {
           refused.push({ sid, reason: describeError(error) });
           output.warning(`not resolved ${sid}: ${describeError(error)}`);
         }
       }
-    } finally {
-      catalog.close();
-      lock.release();
-    }
+      return refused.length > 0 ? ExitCode.itemsLeft : ExitCode.ok;
+    });
     const exitCode = refused.length > 0 ? ExitCode.itemsLeft : ExitCode.ok;
     output.summary('resolve', { accepted: accepted.length, acceptedSids: accepted, refused, exitCode });
     process.exitCode = exitCode;

@@ -11,7 +11,7 @@ import { RecordsQuery } from '../catalog/records-query.js';
 import { ExitCode } from '../errors.js';
 import { manifestHash, recordDisclosure } from '../records/disclosure-log.js';
 import { restoreFax, type FaxRestoreResult, type RestoredObject } from '../records/restore-objects.js';
-import { openRecordedStore, storeGiven } from './recorded-store.js';
+import { openRecordedStore, storeGiven } from './archive-resources.js';
 import { parseFaxSids } from './show-command.js';
 import { addSharedOptions } from './shared-options.js';
 import { printSummaryLine } from './summary-line.js';
@@ -28,10 +28,8 @@ interface RestoreFlags {
 export function restoreCommand(): Command {
   const command = new Command('restore')
     .description('Fetch faxes\' media and sidecars from the store into a folder, checking every byte against the catalog\'s SHA-256 (recorded as a disclosure); reads the store the catalog recorded unless --store names another (a replica)')
-    .argument('<sid...>', 'fax sids (FX...)')
-    .requiredOption('--out <dir>', 'folder to restore into, laid out as in the store (created, mode 0700)')
-    .option('--previous', 'also restore the earlier media versions the store keeps (object_versions)');
-  addSharedOptions(command, ['catalog', 'store', 'json', 'quiet']);
+    .argument('<sid...>', 'fax sids (FX...)');
+  addSharedOptions(command, ['restoreOut', 'restorePrevious', 'catalog', 'store', 'json', 'quiet']);
   command.action(async (sids: string[], flags: RestoreFlags, self: Command) => {
     process.exitCode = await runRestore(parseFaxSids(sids), flags, storeGiven(self));
   });
@@ -45,7 +43,7 @@ async function runRestore(sids: string[], flags: RestoreFlags, given: boolean): 
   const results: FaxRestoreResult[] = [];
   let store;
   try {
-    store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given });
+    store = openRecordedStore(catalogPath, { store: flags.store, storeGiven: given }).store;
     try {
       for (const sid of sids) {
         const fax = query.catalog.getFax(sid);

@@ -8,20 +8,21 @@
  * service manager should not count a requested stop as a failure. Startup problems exit 2 (usage,
  * configuration, credentials) or 3 (catalog lock held by another run).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { ConfigurationError, UsageError } from '../errors.js';
 import { FAX_MEDIA_TYPES, FAX_PAGE_SIZES, WEBHOOK_MODES, type FaxMediaType, type FaxPageSize, type WebhookMode } from '../webhook/fax-twiml.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../webhook/fax-webhook-server.js';
 import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publicUrlOf } from '../webhook/public-url.js';
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
-import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
+import { parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
 import { spoolDirFor } from '../pipeline/run-spool.js';
-import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
+import { addStoreOptions, mainAuthTokenFrom, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
-import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';
-import { addSharedOptions, parsePositiveInt } from './shared-options.js';
+import { CREDENTIALS_HINT } from './credentials.js';
+import { addSharedOptions, optionDefault, parsePositiveInt } from './shared-options.js';
+import { withRun } from './run-lifecycle.js';
 
 export interface ServeFlags extends ArchiveFlags {
   port: string;
@@ -77,29 +78,12 @@ export function serveConfigFromFlags(flags: ServeFlags): FaxWebhookConfig & { gr
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming")
-    .addOption(new Option('--port <n>', 'port to listen on (0 = a free port)').default('8080').env('FAX_SUNSET_PORT'))
-    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for all)').default('127.0.0.1').env('FAX_SUNSET_HOST'))
-    .addOption(new Option('--public-url <url>', 'the URL Twilio calls (signatures cover it); without it the Host header decides: give it on any reachable address').env('FAX_SUNSET_PUBLIC_URL'))
-    .addOption(
-      new Option('--trust-proxy <addr|cidr>', 'without --public-url: believe X-Forwarded-Proto/Host only from this proxy (repeatable or a comma list)')
-        .env('FAX_SUNSET_TRUST_PROXY')
-        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
-    )
-    .addOption(new Option('--mode <mode>', 'receive faxes, or reject them (the freeze before the switch-off)').choices([...WEBHOOK_MODES]).default('receive'))
-    .addOption(new Option('--media-type <type>', 'media Twilio keeps for received faxes').choices([...FAX_MEDIA_TYPES]).default('application/pdf'))
-    .addOption(new Option('--page-size <size>', 'page size of received faxes').choices([...FAX_PAGE_SIZES]).default('letter'))
-    .addOption(new Option('--store-media <bool>', 'whether Twilio keeps the media (false: archived metadata-only, accepted without media in the event log)').choices(['true', 'false']).default('true'))
-    .option('--insecure-skip-signature', 'accept requests without a valid X-Twilio-Signature (local trials only!)')
-    .option('--workers <n>', 'faxes archived at once', '4')
-    .option('--max-attempts <n>', 'give up retrying a failing fax after this many attempts', '10')
-    .addOption(new Option('--verify <method>', 'verification: the strongest the store supports, or a full re-read').choices(['strongest', 'full']).default('strongest'))
-    .option('--grace-seconds <n>', 'on SIGTERM, how long archives in flight may finish (the rest stays queued)', '25')
-    .option('--sync-every <duration>', 'also list the account(s) like `sync` this often (e.g. 6h, 30m): serve holds the lock, so sync cannot run beside it')
-    .option('--lookback <duration>', 'with --sync-every: relist this far before the watermark: 48h, 2d (a bare number is hours)', '48h')
-    .option('--subaccounts', 'with --sync-every: list every subaccount too');
-  addFullListingOption(command, 'with --sync-every: ');
-  addSharedOptions(command, ['catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet']);
+    .description("The TwiML fax webhook for the migration window: point the fax numbers' FaxUrl at /fax/incoming");
+  addSharedOptions(command, [
+    'port', 'host', 'publicUrl', 'trustProxy', 'mode', 'mediaType', 'pageSize', 'storeMedia', 'insecureSkipSignature', 'serveWorkers', 'maxAttempts', 'verify',
+    'graceSeconds', 'syncEvery', 'lookback', 'serveSubaccounts', 'fullListingEvery',
+    'catalog', 'store', 'twilioUrl', 'credentials', 'concurrency', 'rps', 'json', 'quiet',
+  ]);
   addStoreOptions(command);
   command.action(async (flags: ServeFlags, self: Command) => {
     process.exitCode = await serveAction(markGivenOptions(flags, self));
@@ -111,131 +95,115 @@ export function serveCommand(): Command {
   return command;
 }
 
-/** The main account's webhook signing key: TWILIO_AUTH_TOKEN, also when an API key is the API credential. */
-function mainAuthTokenFromEnv(): string | null {
-  const credentials = twilioCredentialsFromEnv();
-  if (credentials.username === credentials.accountSid) return credentials.password;
-  return process.env.TWILIO_AUTH_TOKEN?.trim() || null;
-}
-
 export async function serveAction(flags: ServeFlags): Promise<number> {
   const config = serveConfigFromFlags(flags);
   const syncEveryMs = flags.syncEvery === undefined ? null : parseInterval(String(flags.syncEvery), '--sync-every');
-  const lookbackMs = parseDuration(String(flags.lookback ?? '48h'), '--lookback');
+  const lookbackMs = parseDuration(String(flags.lookback ?? optionDefault('lookback')), '--lookback');
   const fullListingEveryMs = parseFullListingEvery(flags.fullListingEvery);
   if (syncEveryMs === null && flags.subaccounts) throw new UsageError('--subaccounts only makes sense with --sync-every');
-  const mainAuthToken = mainAuthTokenFromEnv();
+  const mainAuthToken = mainAuthTokenFrom();
   if (config.verifySignatures && !mainAuthToken) {
     // Twilio signs webhooks with the auth token, never with an API key secret: without it every request would get 403.
     throw new ConfigurationError('signature checks need TWILIO_AUTH_TOKEN (Twilio signs webhooks with it); set it, or use --insecure-skip-signature for a local trial');
   }
-  const resources = await openArchiveResources(flags, 'serve');
-  const directory = resources.directory;
-  const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
-  const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
-  // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
-  const log: WebhookLog = flags.quiet
-    ? { write: (level, event, fields) => (level !== 'info' || event === 'serve-started' || event === 'serve-stopped' ? fullLog.write(level, event, fields) : undefined) }
-    : fullLog;
-  let server: FaxWebhookServer | null = null;
-  let listing: PeriodicListing | null = null;
-  let runId: number | null = null;
-  try {
-    // Lists the subaccounts (and proves the credentials) before anything listens.
-    const subaccounts = await directory.load();
-    // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
-    if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
-    for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
-    if (config.verifySignatures) {
-      // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
-      // would be answered 403 forever. Said once, at start-up, naming the accounts.
-      const unsigned: string[] = [];
-      for (const sub of directory.subaccounts()) {
-        if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
-        if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+  return withRun(() => openArchiveResources(flags, 'serve'), async (resources, run) => {
+    const directory = resources.directory;
+    const secrets = () => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...directory.knownSecrets()];
+    const fullLog = createWebhookLog({ sink: process.stdout, format: flags.json ? 'json' : 'text', knownSecrets: secrets });
+    // --quiet: warnings, errors, and the start and stop lines (where it listens, what it left queued).
+    const log: WebhookLog = flags.quiet
+      ? { write: (level, event, fields) => (level !== 'info' || event === 'serve-started' || event === 'serve-stopped' ? fullLog.write(level, event, fields) : undefined) }
+      : fullLog;
+    let server: FaxWebhookServer | null = null;
+    let listing: PeriodicListing | null = null;
+    try {
+      // Lists the subaccounts (and proves the credentials) before anything listens.
+      const subaccounts = await directory.load();
+      // --sync-every --subaccounts acts for every subaccount: one without credentials is named now, exit 2.
+      if (syncEveryMs !== null && flags.subaccounts) await directory.accountsForRun({ subaccounts: true });
+      for (const warning of directory.warnings()) log.write('warn', 'accounts-list', { warning });
+      if (config.verifySignatures) {
+        // Twilio signs a subaccount's webhooks with ITS auth token: without it, that account's faxes
+        // would be answered 403 forever. Said once, at start-up, naming the accounts.
+        const unsigned: string[] = [];
+        for (const sub of directory.subaccounts()) {
+          if (sub.status === 'closed' || sub.status === 'suspended') continue; // no webhooks come from those
+          if ((await directory.authTokenFor(sub.sid)) === null) unsigned.push(sub.sid);
+        }
+        if (unsigned.length > 0) {
+          log.write('warn', 'no-auth-token', {
+            accounts: unsigned.join(','),
+            hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+          });
+        }
       }
-      if (unsigned.length > 0) {
-        log.write('warn', 'no-auth-token', {
-          accounts: unsigned.join(','),
-          hint: `webhooks of these subaccounts cannot be checked and are refused (403) until their auth tokens are given: ${CREDENTIALS_HINT}`,
+      if (!config.verifySignatures) warnInsecure(log);
+      const runId = run.start('serve', {
+        mode: config.mode,
+        mediaType: config.mediaType,
+        pageSize: config.pageSize,
+        storeMedia: config.storeMedia,
+        signatureCheck: config.verifySignatures,
+        publicUrl: flags.publicUrl ?? null,
+        store: resources.store.displayUrl,
+      });
+      // Armed before the start-up line: a supervisor may signal as soon as it reads it.
+      const stopSignal = waitForStopSignal(log);
+      try {
+        server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw new ConfigurationError(`cannot listen on ${config.host}:${config.port}: ${code}`);
+        }
+        throw error;
+      }
+      if (syncEveryMs !== null) {
+        const running = server;
+        listing = startPeriodicListing({
+          catalog: resources.catalog,
+          accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
+          intervalMs: syncEveryMs,
+          lookbackMs,
+          ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),
+          runId,
+          log,
+          onRecorded: () => running.workQueued(),
+          knownSecrets: secrets,
         });
       }
-    }
-    if (!config.verifySignatures) warnInsecure(log);
-    runId = resources.catalog.startRun('serve', {
-      mode: config.mode,
-      mediaType: config.mediaType,
-      pageSize: config.pageSize,
-      storeMedia: config.storeMedia,
-      signatureCheck: config.verifySignatures,
-      publicUrl: flags.publicUrl ?? null,
-      store: resources.store.displayUrl,
-    });
-    // Armed before the start-up line: a supervisor may signal as soon as it reads it.
-    const stopSignal = waitForStopSignal(log);
-    try {
-      server = await startFaxWebhookServer(config, { catalog: resources.catalog, store: resources.store, directory, runId, log });
+      const base = config.publicBase ?? parsePublicUrl(server.localUrl);
+      const health = server.health();
+      log.write('info', 'serve-started', {
+        listening: server.localUrl,
+        port: server.port,
+        faxUrl: publicUrlOf(base, FAX_INCOMING_PATH),
+        actionUrl: publicUrlOf(base, FAX_RECEIVED_PATH),
+        healthUrl: `${server.localUrl}${HEALTH_PATH}`,
+        mode: config.mode,
+        mediaType: config.mediaType,
+        signatureCheck: config.verifySignatures,
+        trustProxy: config.trustedProxies?.entries.join(',') || null,
+        syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
+        subaccounts,
+        queueDepth: health.queue.depth,
+        catalog: resources.catalog.path,
+        store: resources.store.displayUrl,
+      });
+      const signal = await stopSignal;
+      log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
+      await listing?.stop();
+      const { abandoned, queueDepth } = await server.close(config.graceMs);
+      const archive = server.health().archive;
+      run.finish(0, { ...archiveCounts(archive), abandoned, queueDepth });
+      log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
+      return 0;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new ConfigurationError(`cannot listen on ${config.host}:${config.port}: ${code}`);
-      }
+      await listing?.stop().catch(() => undefined);
+      if (server) await server.close(0).catch(() => undefined);
       throw error;
     }
-    if (syncEveryMs !== null) {
-      const running = server;
-      listing = startPeriodicListing({
-        catalog: resources.catalog,
-        accounts: async () => (await directory.accountsForRun({ subaccounts: Boolean(flags.subaccounts) })).gateways,
-        intervalMs: syncEveryMs,
-        lookbackMs,
-        ...(fullListingEveryMs !== undefined ? { fullListingEveryMs } : {}),
-        runId,
-        log,
-        onRecorded: () => running.workQueued(),
-        knownSecrets: secrets,
-      });
-    }
-    const base = config.publicBase ?? parsePublicUrl(server.localUrl);
-    const health = server.health();
-    log.write('info', 'serve-started', {
-      listening: server.localUrl,
-      port: server.port,
-      faxUrl: publicUrlOf(base, FAX_INCOMING_PATH),
-      actionUrl: publicUrlOf(base, FAX_RECEIVED_PATH),
-      healthUrl: `${server.localUrl}${HEALTH_PATH}`,
-      mode: config.mode,
-      mediaType: config.mediaType,
-      signatureCheck: config.verifySignatures,
-      trustProxy: config.trustedProxies?.entries.join(',') || null,
-      syncEverySeconds: syncEveryMs === null ? null : syncEveryMs / 1000,
-      subaccounts,
-      queueDepth: health.queue.depth,
-      catalog: resources.catalog.path,
-      store: resources.store.displayUrl,
-    });
-    const signal = await stopSignal;
-    log.write('info', 'serve-stopping', { signal, graceSeconds: config.graceMs / 1000 });
-    await listing?.stop();
-    const { abandoned, queueDepth } = await server.close(config.graceMs);
-    const archive = server.health().archive;
-    resources.catalog.finishRun(runId, 0, { ...archiveCounts(archive), abandoned, queueDepth });
-    log.write('info', 'serve-stopped', { abandoned, queueDepth, ...archiveCounts(archive) });
-    return 0;
-  } catch (error) {
-    await listing?.stop().catch(() => undefined);
-    if (server) await server.close(0).catch(() => undefined);
-    if (runId !== null) {
-      try {
-        resources.catalog.finishRun(runId, 4, { error: 'serve ended by an error' });
-      } catch {
-        // The original error matters more.
-      }
-    }
-    throw error;
-  } finally {
-    await resources.close();
-  }
+  }, { secrets: (resources) => [...resources.secrets, ...(mainAuthToken ? [mainAuthToken] : []), ...resources.directory.knownSecrets()] });
 }
 
 function archiveCounts(archive: { archived: number; metadataOnly: number; failed: number; lost: number }) {

@@ -2,18 +2,20 @@
  * `fax-sunset verify`: re-audit the store against the catalog. Given several catalogs (shards, issue
  * 15 §1) it checks the set as a whole (shard-set.ts), then audits each catalog on its own.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { runVerify } from '../verify/verify-archive.js';
-import { describeError, ExitCode, exitCodeFor, UsageError } from '../errors.js';
+import { describeError, ExitCode, UsageError } from '../errors.js';
 import { anchorProblems, checkAnchors, type AnchorCheck } from '../records/chain-anchors.js';
 import { assertStoreHoldsArchive } from '../verify/store-probe.js';
 import { addStoreOptions, markGivenOptions, openCatalogAndStore, type ArchiveFlags } from './archive-resources.js';
 import { chooseOutputMode, createRunOutput, type RunOutput } from './run-output.js';
+import { withRun } from './run-lifecycle.js';
 import { addSharedOptions, parsePositiveInt } from './shared-options.js';
 import { catalogSetOption, catalogValues } from './catalog-set-option.js';
 import { catalogPathsFrom, checkShardSet, readShardCatalog } from '../verify/shard-set.js';
 
 interface VerifyOnlyFlags { full?: boolean; verify?: string; sample?: string; workers: string }
+type VerifySummary = Record<string, unknown> & { exitCode: number; faxesChecked: number; mismatch: number; missing: number; unverifiable: number };
 type VerifyFlags = Omit<ArchiveFlags, 'catalog'> & VerifyOnlyFlags & { catalog?: string | string[] };
 
 /** Findings named in the summary line; every one is also printed as it is found and kept in the catalog. */
@@ -29,13 +31,9 @@ export function parseSamplePercent(value: string | undefined): number {
 
 export function verifyCommand(): Command {
   const command = new Command('verify')
-    .description('Re-audit every stored object against the catalog: present, same size and SHA-256, sidecars included')
-    .addOption(new Option('--verify <method>', 'the strongest check the store supports, or a full re-read of every byte').choices(['strongest', 'full']).default('strongest'))
-    .option('--full', 'the same as --verify full (kept: runbooks use it)')
-    .option('--sample <percent>', 'audit a random share of faxes, e.g. 5%')
-    .option('--workers <n>', 'faxes audited at once', '16');
+    .description('Re-audit every stored object against the catalog: present, same size and SHA-256, sidecars included');
+  addSharedOptions(command, ['verifyMethod', 'full', 'sample', 'verifyWorkers', 'store', 'json', 'quiet']);
   command.addOption(catalogSetOption());
-  addSharedOptions(command, ['store', 'json', 'quiet']);
   // Only the store flags a reader needs: the writers' ones (--sse, --retain-until, ...) come from
   // their FAX_SUNSET_* variables for the writers and are refused here as the no-ops they would be.
   addStoreOptions(command, { readOnly: true });
@@ -89,16 +87,15 @@ async function verifyCatalog(
   flags: ArchiveFlags & { full?: boolean },
   settings: { samplePercent: number; concurrency: number },
   output: RunOutput,
-): Promise<Record<string, unknown> & { exitCode: number; faxesChecked: number; mismatch: number; missing: number; unverifiable: number }> {
+): Promise<VerifySummary> {
   const { samplePercent, concurrency } = settings;
+  let summary: VerifySummary | null = null;
   // verify never creates a catalog: a typo in --catalog is refused, not audited as empty (issue 17 §1).
-  const { catalog, store, recordMove, close } = await openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true });
-  let runId: number | null = null;
-  try {
+  await withRun(() => openCatalogAndStore(flags, 'verify', { accountSid: null, mustExist: true }), async ({ catalog, store, recordMove }, run) => {
     // A store holding none of the catalog's objects is the wrong store: refused before anything is recorded.
     await assertStoreHoldsArchive(catalog, store);
     recordMove();
-    runId = catalog.startRun('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
+    const runId = run.start('verify', { full: Boolean(flags.full), samplePercent, store: store.displayUrl });
     const result = await runVerify(
       {
         catalog, store, runId,
@@ -126,24 +123,14 @@ async function verifyCatalog(
     }
     for (const line of anchorProblems(anchors)) output.warning(line);
     if (anchors.mismatched.length > 0) result.exitCode = Math.max(result.exitCode, ExitCode.itemsLeft) as typeof result.exitCode;
-    catalog.finishRun(runId, result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
+    run.finish(result.exitCode, { ...result.summary, anchorsMatched: anchors.matched, anchorsMismatched: anchors.mismatched.length });
     // The findings by name too (the first ones), so a scheduler that keeps only the summary line knows what is wrong.
     const problems = result.problems.slice(0, PROBLEMS_NAMED).map((f) => ({ faxSid: f.faxSid, kind: f.kind, outcome: f.outcome, key: f.key }));
     // Faxes waiting for a person have nothing in the store to audit, but verify names them (issue 11 §2).
     const needsReview = catalog.countByState()['needs-review'] ?? 0;
     const needsReviewSids = catalog.listNeedsReview({ limit: PROBLEMS_NAMED }).map((f) => f.sid);
-    runId = null;
-    return { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode };
-  } catch (error) {
-    if (runId !== null) {
-      try {
-        catalog.finishRun(runId, exitCodeFor(error), { error: describeError(error) });
-      } catch {
-        // The original error matters more.
-      }
-    }
-    throw error;
-  } finally {
-    await close();
-  }
+    summary = { ...result.summary, problems, anchors: { checked: anchors.anchors, matched: anchors.matched, mismatched: anchors.mismatched, latest: anchors.latest }, needsReview, needsReviewSids, store: store.displayUrl, exitCode: result.exitCode };
+    return result.exitCode;
+  });
+  return summary!;
 }

@@ -10,6 +10,7 @@
  * ExternalServiceError naming the host; a malformed body -> retried (it may be a cut-short
  * response), then a non-retryable ExternalServiceError saying what was wrong.
  */
+import { DEFAULT_LIMITS } from '../limits/default-limits.js';
 import { AuthError, ExternalServiceError, InvariantError, UsageError, redactSecrets, rememberSecret } from '../errors.js';
 import { createConcurrencyCap, type ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { createRequestLimiter, type AttemptResult, type AttemptVerdict, type RequestLimiter } from '../limits/request-limiter.js';
@@ -328,11 +329,11 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
 
 export interface CreateTwilioGatewayOptions extends Partial<Omit<HelperLibraryTwilioGatewayOptions, 'credentials'>> {
   credentials: TwilioGatewayCredentials;
-  /** `--rps` when no limiter is given; default 50. */
+  /** `--rps` when no limiter is given; default DEFAULT_LIMITS.ratePerSecond. */
   rps?: number;
-  /** `--concurrency` when no limiter is given; default 8. */
+  /** `--concurrency` when no limiter is given; default DEFAULT_LIMITS.concurrency. */
   concurrency?: number;
-  /** Media downloads at once when no mediaCap is given; default 8. */
+  /** Media downloads at once when no mediaCap is given; default DEFAULT_LIMITS.mediaConcurrency. */
   mediaConcurrency?: number;
 }
 
@@ -344,13 +345,13 @@ export function createTwilioGateway(options: CreateTwilioGatewayOptions): Helper
     limiter:
       limiter ??
       createRequestLimiter({
-        ratePerSecond: rps ?? 50,
-        concurrency: concurrency ?? 8,
+        ratePerSecond: rps ?? DEFAULT_LIMITS.ratePerSecond,
+        concurrency: concurrency ?? DEFAULT_LIMITS.concurrency,
         random: options.random,
         sleep: options.sleep,
         now: options.now,
       }),
-    mediaCap: mediaCap ?? createConcurrencyCap(mediaConcurrency ?? 8),
+    mediaCap: mediaCap ?? createConcurrencyCap(mediaConcurrency ?? DEFAULT_LIMITS.mediaConcurrency),
   });
 }
 
