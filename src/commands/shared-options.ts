@@ -44,6 +44,8 @@ const REQUEST = 'a filter of one records request';
 export const SHARED_OPTIONS = {
   // Every command that opens the archive.
   catalog: { flags: '--catalog <path>', description: 'the SQLite catalog', env: 'FAX_SUNSET_CATALOG', defaultValue: './fax-archive/catalog.sqlite' },
+  // verify and report read a set of catalogs (shards, issue 15 §1).
+  catalogSet: { flags: '--catalog <path>', description: 'the SQLite catalog; given more than once, or a folder of shard catalogs (shard-0-of-3.sqlite ...), they are checked as one set', env: 'FAX_SUNSET_CATALOG', defaultValue: './fax-archive/catalog.sqlite', repeatable: true },
   store: { flags: '--store <url>', description: 'where media goes: s3://bucket/prefix, file:///dir or a path', env: 'FAX_SUNSET_STORE', defaultValue: './fax-archive/media' },
   twilioUrl: { flags: '--twilio-url <url>', description: 'send every Twilio request to this origin (an emulator)', env: 'FAX_SUNSET_TWILIO_URL' },
   concurrency: { flags: '--concurrency <n>', description: 'Twilio requests in flight at once', env: 'FAX_SUNSET_CONCURRENCY', defaultValue: String(DEFAULT_LIMITS.concurrency) },
@@ -167,7 +169,8 @@ export function sharedOption(name: SharedOptionName): Option {
   const option = new Option(spec.flags, spec.description);
   if (spec.choices) option.choices(spec.choices);
   if (spec.repeatable) {
-    const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+    // The default (or the variable) is a plain string: the first flag replaces it, later ones add to it.
+    const collect = (value: string, previous: unknown): string[] => (Array.isArray(previous) ? [...(previous as string[]), value] : [value]);
     option.argParser(collect);
   }
   if (spec.env) option.env(spec.env);
