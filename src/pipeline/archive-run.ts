@@ -215,13 +215,12 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
-  const freshMediaUrls = new Map<string, string>();
   const dryRunAtRisk = options.dryRun && options.atRiskDays !== undefined
     ? { days: options.atRiskDays, now: () => deps.retentionNow?.() ?? deps.gateway.clock?.now() ?? now(), found: [] as AtRiskFax[] }
     : undefined;
   const listing = await listIntoCatalog(
     {
-      catalog, observer, runId: deps.runId, freshMediaUrls, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets,
+      catalog, observer, runId: deps.runId, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets,
       refusedAccounts: refused, ...(dryRunAtRisk ? { dryRunAtRisk } : {}),
     },
     gateways,
@@ -261,7 +260,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
   let checksumMismatches = 0;
-  const passContext: ArchivePassContext = { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested };
+  const passContext: ArchivePassContext = { deps, options, gateways, now, knownSecrets, stopRequested };
   const countFaxResult = (result: FaxResult): void => {
     observer.fax(result);
     if (result.outcome === 'archived') summary.archived++;
@@ -348,7 +347,6 @@ interface ArchivePassContext {
   deps: ArchiveDependencies;
   options: ArchiveOptions;
   gateways: ReadonlyMap<string, TwilioGateway>;
-  freshMediaUrls: Map<string, string>;
   now: () => Date;
   knownSecrets: readonly string[];
   stopRequested: () => boolean;
@@ -378,7 +376,7 @@ async function archiveUnfinishedFaxes(
     if (!ctx) {
       ctx = {
         catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
-        freshMediaUrls: pass.freshMediaUrls, uploadCap: (task) => uploadLimit(task), now: pass.now, knownSecrets: pass.knownSecrets,
+        uploadCap: (task) => uploadLimit(task), now: pass.now, knownSecrets: pass.knownSecrets,
       };
       contexts.set(accountSid, ctx);
     }

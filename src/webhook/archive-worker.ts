@@ -64,7 +64,6 @@ export interface ArchiveWorkerStatus {
 }
 
 const PAGE_SIZE = 100;
-const MAX_REMEMBERED_URLS = 10_000;
 
 export function defaultRetryDelayMs(attempts: number): number {
   return Math.min(300_000, 5_000 * 2 ** Math.max(0, attempts - 1));
@@ -73,7 +72,6 @@ export function defaultRetryDelayMs(attempts: number): number {
 export class ArchiveWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly retryAt = new Map<string, number>();
-  private readonly freshMediaUrls = new Map<string, string>();
   private readonly uploadCap;
   private readonly now: () => Date;
   private readonly retryDelayMs: (attempts: number) => number;
@@ -105,11 +103,6 @@ export class ArchiveWorker {
   kick(): void {
     this.kicked = true;
     this.wakeUp?.();
-  }
-
-  /** A fresh pre-signed media URL seen while recording a fax: saves the worker one fetch. */
-  rememberMediaUrl(faxSid: string, mediaUrl: string): void {
-    if (this.freshMediaUrls.size < MAX_REMEMBERED_URLS) this.freshMediaUrls.set(faxSid, mediaUrl);
   }
 
   status(): ArchiveWorkerStatus {
@@ -225,7 +218,6 @@ export class ArchiveWorker {
         gateway,
         spoolDir: this.options.spoolDir,
         forceFullVerify: this.options.forceFullVerify,
-        freshMediaUrls: this.freshMediaUrls,
         uploadCap: <T>(work: () => Promise<T>) => this.uploadCap.run(work),
         now: this.now,
         knownSecrets,

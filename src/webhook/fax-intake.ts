@@ -49,7 +49,7 @@ export type IntakeOutcome = 'recorded' | 'not-found' | 'unknown-account' | 'defe
 export interface FaxIntakeOptions {
   catalog: Catalog;
   directory: Pick<AccountDirectory, 'gatewayFor' | 'knownSecrets'>;
-  queue: { kick(): void; rememberMediaUrl(faxSid: string, mediaUrl: string): void };
+  queue: { kick(): void };
   runId: number | null;
   log: WebhookLog;
   /** How long the callback waits for the first fetch before answering Twilio anyway. */
@@ -139,7 +139,6 @@ export class FaxIntake {
       return 'not-found';
     }
     const [change] = catalog.recordListed([sanitizeFaxJson(fax)], this.options.runId);
-    if (typeof fax.media_url === 'string' && fax.media_url) this.options.queue.rememberMediaUrl(fax.sid, fax.media_url);
     if (callback.faxStatus === 'failed') {
       catalog.appendEvent('fax-receive-failed', { ErrorCode: callback.errorCode, ErrorMessage: callback.errorMessage }, callback.faxSid);
     }
