@@ -17,7 +17,7 @@ import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
 import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
-import { spoolDirFor } from '../pipeline/run-spool.js';
+import { spoolDirFor } from '../archive/run-spool.js';
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
 import { CREDENTIALS_HINT, twilioCredentialsFromEnv } from './credentials.js';

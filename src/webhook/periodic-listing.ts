@@ -4,7 +4,7 @@
  * the numbers pointed here, late status changes) would then be missed until the freeze. This lists
  * every account on a timer, exactly as `sync` does (resuming an unfinished sweep, then the watermark
  * minus the lookback, or everything when the full re-listing is due), and records
- * what it finds in the catalog; the server's archive worker, the only archiver in the process,
+ * what it finds in the catalog; the server's archive engine, the only archiver in the process,
  * then archives those rows like any other queued fax. Deletion stays a separate, deliberate step.
  */
 import { parseDuration } from '../duration.js';
@@ -26,7 +26,7 @@ export interface PeriodicListingOptions {
   fullListingEveryMs?: number;
   runId: number | null;
   log: WebhookLog;
-  /** Called after a listing that recorded new or changed faxes (kicks the archive worker). */
+  /** Called after a listing that recorded new or changed faxes (kicks the archive engine). */
   onRecorded: (counts: ListingCounts) => void;
   knownSecrets: () => readonly string[];
 }
