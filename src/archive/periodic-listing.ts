@@ -14,7 +14,7 @@ import { silentObserver } from '../pipeline/archive-observer.js';
 import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
 import { describeCoverage } from '../pipeline/listing-sweeps.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
-import type { WebhookLog } from './webhook-log.js';
+import type { EngineLog } from './archive-engine.js';
 
 export interface PeriodicListingOptions {
   catalog: Catalog;
@@ -25,7 +25,7 @@ export interface PeriodicListingOptions {
   /** Everything is listed again when no full listing started within this long (0/undefined: never). */
   fullListingEveryMs?: number;
   runId: number | null;
-  log: WebhookLog;
+  log: EngineLog;
   /** Called after a listing that recorded new or changed faxes (kicks the archive engine). */
   onRecorded: (counts: ListingCounts) => void;
   knownSecrets: () => readonly string[];
