@@ -150,7 +150,8 @@ export class ArchiveEngine {
   private stopped: Promise<void>;
   private stopNow: () => void = () => undefined;
   private loop: Promise<void> | null = null;
-  private readonly counts = { archived: 0, metadataOnly: 0, failed: 0, lost: 0 };
+  /** What the background work has done since start (counted as a drain counts). */
+  private readonly totals: DrainSummary = emptyDrainSummary();
   private lastArchive: ArchiveActivity | null = null;
   private lastFailure: ArchiveEngineStatus['lastFailure'] = null;
 
@@ -208,7 +209,7 @@ export class ArchiveEngine {
    * taken again in this drain. Stops starting new faxes once `stop()` says so.
    */
   async drain(options: DrainOptions): Promise<DrainSummary> {
-    const summary: DrainSummary = { archived: 0, metadataOnly: 0, failed: 0, lost: 0, needsReview: 0, notRun: 0, bytesStored: 0, checksumMismatches: 0 };
+    const summary = emptyDrainSummary();
     const stop = options.stop ?? (() => false);
     const report = (result: DrainResult): void => {
       countInto(summary, result);
@@ -268,7 +269,10 @@ export class ArchiveEngine {
     return {
       running: this.loop !== null && !this.stopping,
       inFlight: this.inFlight.size,
-      ...this.counts,
+      archived: this.totals.archived,
+      metadataOnly: this.totals.metadataOnly,
+      failed: this.totals.failed,
+      lost: this.totals.lost,
       lastArchive: this.lastArchive,
       lastFailure: this.lastFailure,
     };
@@ -385,23 +389,9 @@ export class ArchiveEngine {
     const at = this.now().toISOString();
     const attempts = catalog.getFax(row.sid)?.attempts ?? 0;
     const retryDelayMs = this.options.retryDelayMs ?? defaultRetryDelayMs;
-    switch (result.outcome) {
-      case 'archived':
-        this.counts.archived++;
-        break;
-      case 'metadata-only':
-        this.counts.metadataOnly++;
-        break;
-      case 'failed':
-        this.counts.failed++;
-        this.retryAt.set(row.sid, Date.now() + retryDelayMs(attempts));
-        break;
-      case 'lost':
-        this.counts.lost++;
-        break;
-      case 'needs-review':
-        break; // waits for a person (fax-sunset resolve); never retried
-    }
+    countInto(this.totals, result);
+    // A failed fax is retried later; a needs-review one waits for a person (fax-sunset resolve).
+    if (result.outcome === 'failed') this.retryAt.set(row.sid, Date.now() + retryDelayMs(attempts));
     if (result.outcome === 'archived' || result.outcome === 'metadata-only') {
       this.retryAt.delete(row.sid);
       this.lastArchive = { faxSid: row.sid, outcome: result.outcome, at };
@@ -451,6 +441,10 @@ export class ArchiveEngine {
     this.wakeUp = null;
     return timedOut;
   }
+}
+
+function emptyDrainSummary(): DrainSummary {
+  return { archived: 0, metadataOnly: 0, failed: 0, lost: 0, needsReview: 0, notRun: 0, bytesStored: 0, checksumMismatches: 0 };
 }
 
 function countInto(summary: DrainSummary, result: DrainResult): void {

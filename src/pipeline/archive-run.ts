@@ -9,7 +9,7 @@ import { AuthError, describeError, ExitCode, InvariantError, type ExitCodeValue 
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { createAccountDirectory, type AccountDirectory, type AccountProblem, type RunAccounts } from '../twilio/account-directory.js';
-import { ArchiveEngine, type DrainResult } from '../archive/archive-engine.js';
+import { ArchiveEngine, type DrainResult, type DrainSummary } from '../archive/archive-engine.js';
 import type { FaxResult } from '../archive/archive-fax.js';
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
@@ -264,25 +264,25 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
   let checksumMismatches = 0;
-  const countFaxResult = (result: DrainResult): void => {
+  // The engine counts the outcomes; the run names the failures and the lost faxes.
+  const noteFaxResult = (result: DrainResult): void => {
     if (result.outcome === 'not-run') return; // stopped before it, or its account refused meanwhile: still unfinished
     observer.fax(result);
-    if (result.outcome === 'archived') summary.archived++;
-    else if (result.outcome === 'metadata-only') summary.metadataOnly++;
-    else if (result.outcome === 'needs-review') failures.push(result);
-    else if (result.outcome === 'lost') {
-      summary.lost++;
-      if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
-      failures.push(result);
-    } else {
-      summary.failed++;
-      failures.push(result);
-    }
-    summary.bytesStored += result.bytes;
+    if (result.outcome === 'archived' || result.outcome === 'metadata-only') return;
+    if (result.outcome === 'lost' && summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
+    failures.push(result);
+  };
+  const addDrained = (drained: DrainSummary): void => {
+    summary.archived += drained.archived;
+    summary.metadataOnly += drained.metadataOnly;
+    summary.lost += drained.lost;
+    summary.failed += drained.failed;
+    summary.bytesStored += drained.bytesStored;
   };
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    const drained = await engine.drain({ accounts: gateways.keys(), first: atRisk, stop: stopRequested, onResult: countFaxResult });
+    const drained = await engine.drain({ accounts: gateways.keys(), first: atRisk, stop: stopRequested, onResult: noteFaxResult });
+    addDrained(drained);
     checksumMismatches = drained.checksumMismatches;
   } else {
     summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
@@ -308,7 +308,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         // Twilio still has them: archived again in this run (deleted by a later one, once proven).
         if (pass.proofFailedSids.length > 0 && !stopRequested()) {
           const sentBack = pass.proofFailedSids.map((sid) => ({ sid, accountSid, dateCreated: null }));
-          await engine.drain({ accounts: [], first: sentBack, only: true, stop: stopRequested, onResult: countFaxResult });
+          addDrained(await engine.drain({ accounts: [], first: sentBack, only: true, stop: stopRequested, onResult: noteFaxResult }));
         }
         summary.wouldDelete += pass.wouldDelete;
         failures.push(...pass.results);
