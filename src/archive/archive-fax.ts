@@ -13,7 +13,7 @@ import { mediaVersionKey, sidecarObjectKey } from '../store/object-layout.js';
 import { verifyStoredObject } from '../store/verify-object.js';
 import type { TwilioFax, TwilioFaxMedia, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { archiveNeedsMedia, mediaEvidence } from '../catalog/media-evidence.js';
-import { sidecarFor } from '../pipeline/fax-metadata.js';
+import { sidecarFor } from './fax-metadata.js';
 import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic, mediaStructureOk } from './media-inspection.js';
 import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from './media-check.js';
 import { spoolToFile, type SpooledFile } from './spool-download.js';

@@ -16,7 +16,7 @@ import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publ
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { addFullListingOption, parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
-import { parseInterval, startPeriodicListing, type PeriodicListing } from '../archive/periodic-listing.js';
+import { parseInterval, startPeriodicListing, type PeriodicListing } from '../pipeline/periodic-listing.js';
 import { spoolDirFor } from '../archive/run-spool.js';
 import { addStoreOptions, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';

@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { AuthError, describeError, InvariantError } from '../errors.js';
 import type { TwilioFax, TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
-import { sanitizeFaxJson } from './fax-metadata.js';
+import { sanitizeFaxJson } from '../archive/fax-metadata.js';
 import { accountCoverage, planOwnSweep, rangeAfterFor, SWEEP_START_MARGIN_MS, type AccountCoverage, type SweepRange } from './listing-sweeps.js';
 import { rangeHolds, type ListingSweep } from '../catalog/listing-coverage.js';
 

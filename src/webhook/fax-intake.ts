@@ -10,7 +10,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
-import { sanitizeFaxJson } from '../pipeline/fax-metadata.js';
+import { sanitizeFaxJson } from '../archive/fax-metadata.js';
 import { isSid } from '../sid.js';
 import type { AccountDirectory } from './account-directory.js';
 import { param, WebhookRequestError, type WebhookParams } from './form-body.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveEngine, type DrainResult } from '../../src/archive/archive-engine.js';
 import { openCatalog, type SqliteCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { sanitizeFaxJson } from '../../src/pipeline/fax-metadata.js';
+import { sanitizeFaxJson } from '../../src/archive/fax-metadata.js';
 import { openMediaStore } from '../../src/store/open-media-store.js';
 import type { TwilioFax } from '../../src/twilio/twilio-gateway.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';

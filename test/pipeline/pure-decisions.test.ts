@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FaxRow, ObjectRecord } from '../../src/catalog/catalog.js';
 import { deletionVerdict, runDeletionBlocker } from '../../src/pipeline/deletion-policy.js';
-import { sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
+import { sanitizeFaxJson, sidecarFor } from '../../src/archive/fax-metadata.js';
 import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/archive/media-check.js';
 
 const object = (kind: 'media' | 'sidecar', verified = true): ObjectRecord => ({

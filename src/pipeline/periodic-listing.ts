@@ -10,11 +10,11 @@
 import { parseDuration } from '../duration.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
-import { silentObserver } from '../pipeline/archive-observer.js';
-import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
-import { describeCoverage } from '../pipeline/listing-sweeps.js';
+import { silentObserver } from './archive-observer.js';
+import { listIntoCatalog, type ListingCounts } from './list-into-catalog.js';
+import { describeCoverage } from './listing-sweeps.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
-import type { EngineLog } from './archive-engine.js';
+import type { EngineLog } from '../archive/archive-engine.js';
 
 export interface PeriodicListingOptions {
   catalog: Catalog;
