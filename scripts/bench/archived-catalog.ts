@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ArchiveStep, Catalog } from '../../src/catalog/catalog.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { DEFAULT_EMULATOR_NOW } from '../../src/emulator/index.js';
-import { hasMedia, sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
+import { hasMedia, sanitizeFaxJson, sidecarFor } from '../../src/archive/fax-metadata.js';
 import { mediaObjectKey, sidecarObjectKey } from '../../src/store/object-layout.js';
 
 export const LISTING_PAGE_SIZE = 1000;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { faxColumnsFrom } from '../../src/catalog/fax-columns.js';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { sanitizeFaxJson } from '../../src/pipeline/fax-metadata.js';
+import { sanitizeFaxJson } from '../../src/archive/fax-metadata.js';
 import { LISTING_PAGE_SIZE } from './archived-catalog.js';
 
 export interface SqliteCeiling {

@@ -6,7 +6,7 @@ import { runArchive, type ArchiveOptions } from '../pipeline/archive-run.js';
 import { anchorRun } from '../records/chain-anchors.js';
 import { defaultCsvPathFor, writeCatalogCsv } from '../catalog/csv-export.js';
 import { inShard, parseShard } from '../pipeline/account-shard.js';
-import { spoolDirFor } from '../pipeline/run-spool.js';
+import { spoolDirFor } from '../archive/run-spool.js';
 import type { RunAccounts } from '../twilio/account-directory.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';

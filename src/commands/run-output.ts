@@ -7,7 +7,7 @@
  */
 import { ProgressLine } from './progress-line.js';
 import { humanBytes } from '../report/bagit-manifests.js';
-import type { FaxResult } from '../pipeline/archive-fax.js';
+import type { FaxResult } from '../archive/archive-fax.js';
 import type { ArchiveObserver, ArchivePhase, DeletionResult } from '../pipeline/archive-observer.js';
 import { printSummaryLine } from './summary-line.js';
 

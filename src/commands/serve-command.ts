@@ -16,8 +16,8 @@ import { FAX_INCOMING_PATH, FAX_RECEIVED_PATH, HEALTH_PATH, parsePublicUrl, publ
 import { createWebhookLog, type WebhookLog } from '../webhook/webhook-log.js';
 import { parseFullListingEvery } from './full-listing-option.js';
 import { parseTrustedProxies } from '../webhook/trusted-proxies.js';
-import { parseInterval, startPeriodicListing, type PeriodicListing } from '../webhook/periodic-listing.js';
-import { spoolDirFor } from '../pipeline/run-spool.js';
+import { parseInterval, startPeriodicListing, type PeriodicListing } from '../pipeline/periodic-listing.js';
+import { spoolDirFor } from '../archive/run-spool.js';
 import { addStoreOptions, mainAuthTokenFrom, markGivenOptions, openArchiveResources, type ArchiveFlags } from './archive-resources.js';
 import { parseDuration } from '../duration.js';
 import { CREDENTIALS_HINT } from './credentials.js';

@@ -2,7 +2,7 @@
  * What a run tells the outside world while it works. The command layer turns these into a progress
  * bar on a terminal or JSON lines otherwise; the pipeline never prints.
  */
-import type { FaxResult } from './archive-fax.js';
+import type { FaxResult } from '../archive/archive-fax.js';
 
 /** The phases of a run; `verify` and `report` are their commands' one long phase. */
 export type ArchivePhase = 'reconcile' | 'list' | 'archive' | 'delete' | 'csv' | 'verify' | 'report';

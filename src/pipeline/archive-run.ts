@@ -4,14 +4,13 @@
  * Twilio what is proven archived. Returns a result per failed item and a summary; the exit code
  * follows from the summary (`exitCodeForSummary`), never from an exception thrown half-way.
  */
-import { rm } from 'node:fs/promises';
-import pLimit from 'p-limit';
-import type { Catalog, FaxRow } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
 import { AuthError, describeError, ExitCode, InvariantError, type ExitCodeValue } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
 import { createAccountDirectory, type AccountDirectory, type AccountProblem, type RunAccounts } from '../twilio/account-directory.js';
-import { archiveFax, type ArchiveFaxContext, type FaxResult } from './archive-fax.js';
+import { ArchiveEngine, type DrainResult, type DrainSummary } from '../archive/archive-engine.js';
+import type { FaxResult } from '../archive/archive-fax.js';
 import { silentObserver, type ArchiveObserver, type DeletionResult } from './archive-observer.js';
 import { deleteArchivedFaxes, reconcileOpenDeletions, type DeletionContext } from './delete-archived.js';
 import { runDeletionBlocker } from './deletion-policy.js';
@@ -19,7 +18,6 @@ import { listIntoCatalog } from './list-into-catalog.js';
 import { describeCoverage, type AccountCoverage } from './listing-sweeps.js';
 import { describeSkew, NOTABLE_SKEW_MS } from '../twilio/twilio-clock.js';
 import { inShard, type AccountShard } from './account-shard.js';
-import { prepareSpool } from './run-spool.js';
 import { atRiskCutoffMs, daysUntilPrunedMs, TWILIO_RETENTION_DAYS } from '../retention.js';
 
 export interface ArchiveOptions {
@@ -154,7 +152,6 @@ export function exitCodeForSummary(summary: ArchiveSummary): ExitCodeValue {
   return ExitCode.ok;
 }
 
-const UNFINISHED_BATCH = 256;
 /** How many at-risk faxes are named one by one before the rest are counted. */
 const AT_RISK_NAMED = 10;
 /** Lost faxes named in the summary (each is also reported as it is found). */
@@ -193,9 +190,16 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
     store: deps.store, forceFullVerify: options.forceFullVerify,
   };
 
+  // One engine archives every fax of the run: the accounts this run acts for, its limits.
+  const engine = new ArchiveEngine({
+    catalog, store: deps.store,
+    accounts: { gatewayFor: (sid) => gateways.get(sid) ?? null, knownSecrets: () => knownSecrets },
+    limits: { workers: options.workers, uploadConcurrency: options.uploadConcurrency, maxAttempts: options.maxAttempts },
+    spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify, now,
+  });
   const refused = new Set<string>();
   if (!options.dryRun) {
-    await prepareSpool(options.spoolDir);
+    await engine.prepare();
     observer.phase('reconcile', {});
     for (const accountSid of gateways.keys()) {
       try {
@@ -216,13 +220,12 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   }
 
   // 1. List every account, recording each page as it arrives (one transaction per page).
-  const freshMediaUrls = new Map<string, string>();
   const dryRunAtRisk = options.dryRun && options.atRiskDays !== undefined
     ? { days: options.atRiskDays, now: () => deps.retentionNow?.() ?? deps.gateway.clock?.now() ?? now(), found: [] as AtRiskFax[] }
     : undefined;
   const listing = await listIntoCatalog(
     {
-      catalog, observer, runId: deps.runId, freshMediaUrls, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets,
+      catalog, observer, runId: deps.runId, mainAccountSid: mainSid, accountsFailed: summary.accountsFailed, knownSecrets,
       refusedAccounts: refused, ...(dryRunAtRisk ? { dryRunAtRisk } : {}),
     },
     gateways,
@@ -262,26 +265,26 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   // 2. Archive every unfinished fax: the at-risk ones of every account first, then each account's
   //    rest, oldest first.
   let checksumMismatches = 0;
-  const passContext: ArchivePassContext = { deps, options, gateways, freshMediaUrls, now, knownSecrets, stopRequested };
-  const countFaxResult = (result: FaxResult): void => {
+  // The engine counts the outcomes; the run names the failures and the lost faxes.
+  const noteFaxResult = (result: DrainResult): void => {
+    if (result.outcome === 'not-run') return; // stopped before it, or its account refused meanwhile: still unfinished
     observer.fax(result);
-    if (result.outcome === 'archived') summary.archived++;
-    else if (result.outcome === 'metadata-only') summary.metadataOnly++;
-    else if (result.outcome === 'needs-review') failures.push(result);
-    else if (result.outcome === 'lost') {
-      summary.lost++;
-      if (summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
-      failures.push(result);
-    } else {
-      summary.failed++;
-      failures.push(result);
-    }
-    summary.bytesStored += result.bytes;
+    if (result.outcome === 'archived' || result.outcome === 'metadata-only') return;
+    if (result.outcome === 'lost' && summary.lostSids.length < LOST_NAMED) summary.lostSids.push(result.sid);
+    failures.push(result);
+  };
+  const addDrained = (drained: DrainSummary): void => {
+    summary.archived += drained.archived;
+    summary.metadataOnly += drained.metadataOnly;
+    summary.lost += drained.lost;
+    summary.failed += drained.failed;
+    summary.bytesStored += drained.bytesStored;
   };
   if (!options.dryRun) {
     observer.phase('archive', { total: countUnfinished(catalog, gateways.keys()) });
-    const pass = await archiveUnfinishedFaxes(passContext, atRisk, countFaxResult);
-    checksumMismatches = pass.checksumMismatches;
+    const drained = await engine.drain({ accounts: gateways.keys(), first: atRisk, stop: stopRequested, onResult: noteFaxResult });
+    addDrained(drained);
+    checksumMismatches = drained.checksumMismatches;
   } else {
     summary.unfinished = countUnfinished(catalog, gateways.keys()) + summary.newFaxes;
   }
@@ -306,7 +309,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
         // Twilio still has them: archived again in this run (deleted by a later one, once proven).
         if (pass.proofFailedSids.length > 0 && !stopRequested()) {
           const sentBack = pass.proofFailedSids.map((sid) => ({ sid, accountSid, dateCreated: null }));
-          await archiveUnfinishedFaxes(passContext, sentBack, countFaxResult, { only: true });
+          addDrained(await engine.drain({ accounts: [], first: sentBack, only: true, stop: stopRequested, onResult: noteFaxResult }));
         }
         summary.wouldDelete += pass.wouldDelete;
         failures.push(...pass.results);
@@ -330,7 +333,7 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
       summary.unfinished += unfinished;
       observer.warning(`${unfinished} unfinished fax(es) of account ${accountSid} not reached by this run: ${reason}`);
     }
-    await rm(options.spoolDir, { recursive: true, force: true }).catch(() => undefined);
+    await engine.cleanUp();
   }
   for (const accountSid of gateways.keys()) {
     summary.needsReview += catalog.countByState(accountSid)['needs-review'] ?? 0;
@@ -345,82 +348,6 @@ export async function runArchive(deps: ArchiveDependencies, options: ArchiveOpti
   return { summary, failures, exitCode: exitCodeForSummary(summary) };
 }
 
-interface ArchivePassContext {
-  deps: ArchiveDependencies;
-  options: ArchiveOptions;
-  gateways: ReadonlyMap<string, TwilioGateway>;
-  freshMediaUrls: Map<string, string>;
-  now: () => Date;
-  knownSecrets: readonly string[];
-  stopRequested: () => boolean;
-}
-
-/**
- * Archives every unfinished fax with one pool of workers: the at-risk ones (already ordered oldest
- * first across accounts) first, then each account's rest, oldest first, walked with a keyset
- * cursor so a fax that fails is not taken again in this run. Stops starting new faxes once a stop
- * is requested. Reports each result as it is known.
- */
-async function archiveUnfinishedFaxes(
-  pass: ArchivePassContext,
-  atRisk: readonly AtRiskFax[],
-  onResult: (result: FaxResult) => void,
-  /** `only`: archive just the faxes given first (the ones a failed pre-delete proof sent back). */
-  scope: { only?: boolean } = {},
-): Promise<{ checksumMismatches: number }> {
-  const { deps, options, gateways } = pass;
-  const { catalog } = deps;
-  const uploadLimit = pLimit(options.uploadConcurrency);
-  const contexts = new Map<string, ArchiveFaxContext>();
-  const contextFor = (accountSid: string): ArchiveFaxContext | undefined => {
-    const gateway = gateways.get(accountSid);
-    if (!gateway) return undefined;
-    let ctx = contexts.get(accountSid);
-    if (!ctx) {
-      ctx = {
-        catalog, store: deps.store, gateway, spoolDir: options.spoolDir, forceFullVerify: options.forceFullVerify,
-        freshMediaUrls: pass.freshMediaUrls, uploadCap: (task) => uploadLimit(task), now: pass.now, knownSecrets: pass.knownSecrets,
-      };
-      contexts.set(accountSid, ctx);
-    }
-    return ctx;
-  };
-  const workers = pLimit(options.workers);
-  let checksumMismatches = 0;
-  const archiveRows = async (rows: readonly FaxRow[]): Promise<void> => {
-    // Each result is reported the moment it is known, not when its whole batch is: a progress
-    // rate measured over batches that land at one instant lies (issue 17).
-    await Promise.all(
-      rows.map((row) => workers(async () => {
-        const ctx = contextFor(row.accountSid);
-        if (!ctx || pass.stopRequested()) return;
-        const result = await archiveFax(row, ctx);
-        if (result.outcome === 'failed' && result.checksumMismatch) checksumMismatches++;
-        onResult(result);
-      })),
-    );
-  };
-
-  // The at-risk faxes must not be taken again by the pass in date order below.
-  const archivedFirst = new Set<string>();
-  for (let i = 0; i < atRisk.length && !pass.stopRequested(); i += UNFINISHED_BATCH) {
-    const rows = atRisk.slice(i, i + UNFINISHED_BATCH).map((fax) => catalog.getFax(fax.sid)).filter((row): row is FaxRow => row !== null);
-    for (const row of rows) archivedFirst.add(row.sid);
-    await archiveRows(rows);
-  }
-  if (scope.only) return { checksumMismatches };
-  for (const accountSid of gateways.keys()) {
-    let after: { dateCreated: string | null; sid: string } | undefined;
-    while (!pass.stopRequested()) {
-      const page = catalog.listUnfinished({ accountSid, maxAttempts: options.maxAttempts, limit: UNFINISHED_BATCH, ...(after ? { after } : {}) });
-      if (page.length === 0) break;
-      const last = page[page.length - 1]!;
-      after = { dateCreated: last.dateCreated, sid: last.sid };
-      await archiveRows(archivedFirst.size > 0 ? page.filter((row) => !archivedFirst.has(row.sid)) : page);
-    }
-  }
-  return { checksumMismatches };
-}
 
 /** One line for every at-risk fax: the count and the oldest (the summary names the first ones). */
 export function atRiskLine(atRisk: readonly AtRiskFax[], now: Date, atRiskDays: number): string {

@@ -7,24 +7,15 @@ import type { Catalog } from '../catalog/catalog.js';
 import { AuthError, describeError, InvariantError } from '../errors.js';
 import type { TwilioFax, TwilioGateway } from '../twilio/twilio-gateway.js';
 import type { ArchiveObserver } from './archive-observer.js';
-import { sanitizeFaxJson } from './fax-metadata.js';
+import { sanitizeFaxJson } from '../archive/fax-metadata.js';
 import { accountCoverage, planOwnSweep, rangeAfterFor, SWEEP_START_MARGIN_MS, type AccountCoverage, type SweepRange } from './listing-sweeps.js';
 import { rangeHolds, type ListingSweep } from '../catalog/listing-coverage.js';
 import { atRiskCutoffMs } from '../retention.js';
-
-/**
- * Bounds the memory of remembered media URLs (~400 bytes each). The listing comes newest first and
- * the archive goes oldest first, so the window keeps the LAST ones listed: the first to be used.
- * A fax beyond it is fetched again for a fresh URL (as one whose URL expired meanwhile is).
- */
-const MAX_REMEMBERED_URLS = 50_000;
 
 export interface ListingContext {
   catalog: Catalog;
   observer: ArchiveObserver;
   runId: number | null;
-  /** Filled with each fax's pre-signed media URL (bounded), saving the archive a fetch per fax. */
-  freshMediaUrls?: Map<string, string>;
   /**
    * A dry run records nothing, so the catalog cannot say which new faxes are close to the 180-day
    * pruning: the listing collects them here (by Twilio's clock), and the dry run counts them as a real run would.
@@ -209,14 +200,6 @@ async function runSweep(
         if (atRisk && created < cutoff) atRisk.found.push({ sid: fax.sid, accountSid, dateCreated: fax.date_created });
       }
       continue;
-    }
-    if (ctx.freshMediaUrls) {
-      const urls = ctx.freshMediaUrls;
-      for (const fax of page) {
-        if (typeof fax.media_url !== 'string') continue;
-        urls.set(fax.sid, fax.media_url);
-        if (urls.size > MAX_REMEMBERED_URLS) urls.delete(urls.keys().next().value as string);
-      }
     }
     const changes = catalog.recordListed(page.map((fax) => sanitizeFaxJson(fax)), ctx.runId);
     for (const change of changes) {

@@ -17,6 +17,7 @@ import { createRequestLimiter, type AttemptResult, type AttemptVerdict, type Req
 import { defaultRetryPolicy, isRetryableStatus, retryAfterMs, type RetryPolicy } from '../limits/retry-policy.js';
 import { realSleep } from '../limits/token-bucket.js';
 import { isSid } from '../sid.js';
+import { MediaUrlCache, openFaxMediaVia, type FaxMediaOpening } from './fax-media-urls.js';
 import { createMediaAgents, openPresignedMedia } from './presigned-media-download.js';
 import type {
   DeletionReceipt,
@@ -63,6 +64,8 @@ export interface HelperLibraryTwilioGatewayOptions {
   now?: () => number;
   /** Twilio's clock from the responses' Date headers; shared with the subaccounts' gateways. */
   clock?: TwilioClock;
+  /** The fax media URLs listings and fetches saw; shared with the subaccounts' gateways (fax sids are unique). */
+  mediaUrls?: MediaUrlCache;
 }
 
 type HttpMethod = 'get' | 'delete';
@@ -91,6 +94,7 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
   private readonly options: HelperLibraryTwilioGatewayOptions;
   private readonly client: TwilioRestClient;
   private readonly mediaAgents: ReturnType<typeof createMediaAgents>;
+  private readonly mediaUrls: MediaUrlCache;
 
   constructor(options: HelperLibraryTwilioGatewayOptions, shared?: { mediaAgents: ReturnType<typeof createMediaAgents> }) {
     const { credentials } = options;
@@ -98,7 +102,8 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
     if (!credentials.username || !credentials.password) throw new AuthError(`no Twilio credentials for account ${credentials.accountSid}`);
     this.accountSid = credentials.accountSid;
     this.clock = options.clock ?? new TwilioClock();
-    this.options = { ...options, clock: this.clock };
+    this.mediaUrls = options.mediaUrls ?? new MediaUrlCache({ ...(options.now ? { nowMs: options.now } : {}) });
+    this.options = { ...options, clock: this.clock, mediaUrls: this.mediaUrls };
     this.client = createTwilioRestClient({
       username: credentials.username,
       password: credentials.password,
@@ -136,6 +141,7 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
           : { error: this.unexpected(response, 'GET /v1/Faxes') }),
       });
       for (const rejected of page.rejected) query.onMalformedRecord?.(rejected.problem, rejected.record);
+      for (const fax of page.faxes) this.mediaUrls.remember(fax.sid, fax.media_url);
       if (page.faxes.length > 0) yield page.faxes;
       uri = page.next;
     }
@@ -155,6 +161,7 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
         if (problem) return { malformed: problem };
         const fax = response.body as TwilioFax;
         if (fax.sid !== sid) return { malformed: `asked for fax ${sid}, got ${fax.sid}` };
+        this.mediaUrls.remember(fax.sid, fax.media_url);
         return { value: fax };
       },
     });
@@ -215,6 +222,10 @@ export class HelperLibraryTwilioGateway implements TwilioGateway {
       timeoutMs: this.options.timeoutMs ?? 30_000,
       agents: this.mediaAgents,
     });
+  }
+
+  openFaxMedia(faxSid: string): Promise<FaxMediaOpening> {
+    return openFaxMediaVia(this, this.mediaUrls, requireFaxSid(faxSid));
   }
 
   async listSubaccounts(): Promise<SubaccountInfo[]> {

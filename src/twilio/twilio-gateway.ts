@@ -7,6 +7,7 @@
  * No Twilio SDK type appears here: callers see plain data.
  */
 import type { Readable } from 'node:stream';
+import type { FaxMediaOpening } from './fax-media-urls.js';
 import type { TwilioClock } from './twilio-clock.js';
 
 /** A fax as Twilio's Fax API v1 returns it (snake_case JSON; every field may be null). */
@@ -128,6 +129,14 @@ export interface TwilioGateway {
    * ExternalServiceError on other failures.
    */
   openMedia(mediaUrl: string): Promise<MediaDownload>;
+
+  /**
+   * Opens a fax's media (issue 14 §2: the gateway owns media URLs): from the pre-signed URL its
+   * listings and fetches last saw for the fax, else from a fresh fetch; an expired URL is dropped
+   * and the fax fetched again, a bounded number of times. `gone` when Twilio answers 404;
+   * `no-media-url` when the fresh record gives none (with what FaxMedia lists). Throws like `openMedia`.
+   */
+  openFaxMedia(faxSid: string): Promise<FaxMediaOpening>;
 
   /** The account's subaccounts (not itself), with their own credentials. Empty for a subaccount. */
   listSubaccounts(): Promise<SubaccountInfo[]>;

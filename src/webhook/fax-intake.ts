@@ -1,7 +1,7 @@
 /**
  * The `<Receive action>` callback, turned into a row in the catalog: the fax is fetched from Twilio
  * for its full JSON (the callback carries only a few fields) and recorded `listed`, which is what
- * queues it for the archive worker. A failed receive is recorded as well (Twilio keeps its record;
+ * queues it for the archive engine. A failed receive is recorded as well (Twilio keeps its record;
  * it has no media, so it is archived metadata-only) together with Twilio's error.
  *
  * When Twilio cannot be reached the fetch is retried here in the background for a while. Until it
@@ -10,7 +10,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
-import { sanitizeFaxJson } from '../pipeline/fax-metadata.js';
+import { sanitizeFaxJson } from '../archive/fax-metadata.js';
 import { isSid } from '../sid.js';
 import type { AccountDirectory } from './account-directory.js';
 import { param, WebhookRequestError, type WebhookParams } from './form-body.js';
@@ -49,7 +49,8 @@ export type IntakeOutcome = 'recorded' | 'not-found' | 'unknown-account' | 'defe
 export interface FaxIntakeOptions {
   catalog: Catalog;
   directory: Pick<AccountDirectory, 'gatewayFor' | 'knownSecrets'>;
-  queue: { kick(): void; rememberMediaUrl(faxSid: string, mediaUrl: string): void };
+  /** The archive engine: told the sid of each fax just recorded. */
+  queue: { kick(faxSid: string): void };
   runId: number | null;
   log: WebhookLog;
   /** How long the callback waits for the first fetch before answering Twilio anyway. */
@@ -139,7 +140,6 @@ export class FaxIntake {
       return 'not-found';
     }
     const [change] = catalog.recordListed([sanitizeFaxJson(fax)], this.options.runId);
-    if (typeof fax.media_url === 'string' && fax.media_url) this.options.queue.rememberMediaUrl(fax.sid, fax.media_url);
     if (callback.faxStatus === 'failed') {
       catalog.appendEvent('fax-receive-failed', { ErrorCode: callback.errorCode, ErrorMessage: callback.errorMessage }, callback.faxSid);
     }
@@ -152,7 +152,7 @@ export class FaxIntake {
       errorCode: callback.errorCode,
       errorMessage: callback.errorMessage,
     });
-    this.options.queue.kick();
+    this.options.queue.kick(callback.faxSid);
     return 'recorded';
   }
 }

@@ -2,7 +2,7 @@
  * `fax-sunset serve`: the endpoint fax numbers point at during the migration window (seeds 001 and
  * 003). Twilio asks `FAX_INCOMING_PATH` what to do with an incoming fax and gets `<Receive>` (or
  * `<Reject/>` during the freeze); after receiving, it calls `FAX_RECEIVED_PATH`, which records the
- * fax in the catalog and kicks the archive worker. Twilio gets its answer at once; the archiving
+ * fax in the catalog and hands its sid to the archive engine (src/archive/). Twilio gets its answer at once; the archiving
  * happens in the background from the catalog, so a restart loses nothing.
  *
  * Every webhook must carry a valid `X-Twilio-Signature` for its account (403 otherwise, logged
@@ -15,7 +15,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
 import type { AccountDirectory } from './account-directory.js';
-import { ArchiveWorker, type ArchiveWorkerStatus } from './archive-worker.js';
+import { ArchiveEngine, type ArchiveEngineStatus } from '../archive/archive-engine.js';
 import { emptyTwiml, receiveTwiml, rejectTwiml, type FaxMediaType, type FaxPageSize, type WebhookMode } from './fax-twiml.js';
 import { FaxIntake, parseFaxCallback } from './fax-intake.js';
 import { DEFAULT_BODY_LIMIT_BYTES, param, parseForm, readFormBody, WebhookRequestError, type WebhookParams } from './form-body.js';
@@ -49,7 +49,7 @@ export interface FaxWebhookConfig {
   /** false only with `--insecure-skip-signature`: any client can then queue work. */
   verifySignatures: boolean;
   bodyLimitBytes?: number;
-  /** Archive worker settings. */
+  /** Archive engine settings. */
   workers: number;
   maxAttempts: number;
   forceFullVerify: boolean;
@@ -81,7 +81,7 @@ export interface HealthReport {
     /** Callbacks whose fax could not be fetched from Twilio yet. */
     pendingIntake: number;
   };
-  archive: Omit<ArchiveWorkerStatus, 'running' | 'inFlight'>;
+  archive: Omit<ArchiveEngineStatus, 'running' | 'inFlight'>;
 }
 
 export interface FaxWebhookServer {
@@ -109,13 +109,13 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
   const startedAt = (deps.now?.() ?? new Date()).toISOString();
   const bodyLimit = config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const trustedProxies = config.publicBase ? NO_TRUSTED_PROXIES : (config.trustedProxies ?? NO_TRUSTED_PROXIES);
-  const worker = new ArchiveWorker({
+  // The archive engine works in the background; this server only hands it the faxes it records.
+  const engine = new ArchiveEngine({
     catalog,
     store: deps.store,
-    directory,
+    accounts: directory,
     spoolDir: config.spoolDir,
-    workers: config.workers,
-    maxAttempts: config.maxAttempts,
+    limits: { workers: config.workers, uploadConcurrency: config.workers, maxAttempts: config.maxAttempts },
     forceFullVerify: config.forceFullVerify,
     storeMediaFalse: !config.storeMedia,
     log,
@@ -125,7 +125,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
   const intake = new FaxIntake({
     catalog,
     directory,
-    queue: worker,
+    queue: engine,
     runId: deps.runId,
     log,
     ...(config.intakeRetryDelaysMs ? { retryDelaysMs: config.intakeRetryDelaysMs } : {}),
@@ -137,7 +137,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
   function health(): HealthReport {
     const counts = catalog.countByState();
     const byState = { listed: counts.listed, fetched: counts.fetched, stored: counts.stored, failed: counts.failed };
-    const { running: _running, inFlight, ...archive } = worker.status();
+    const { running: _running, inFlight, ...archive } = engine.status();
     return {
       status: stopping ? 'stopping' : 'ok',
       mode: config.mode,
@@ -264,7 +264,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
       resolve();
     });
   });
-  await worker.start();
+  await engine.start();
 
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -274,7 +274,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
     localUrl,
     port: address.port,
     health,
-    workQueued: () => worker.kick(),
+    workQueued: () => engine.kick(),
     async close(graceMs = 25_000) {
       if (!stopping) {
         stopping = true;
@@ -296,7 +296,7 @@ export async function startFaxWebhookServer(config: FaxWebhookConfig, deps: FaxW
         await closed;
       }
       intake.stop();
-      const { abandoned } = await worker.stop(graceMs);
+      const { abandoned } = await engine.stop(graceMs);
       return { abandoned, queueDepth: health().queue.depth };
     },
   };

@@ -16,7 +16,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { etagContradictsMd5 } from '../../src/store/s3-media-store.js';
-import { sidecarFor } from '../../src/pipeline/fax-metadata.js';
+import { sidecarFor } from '../../src/archive/fax-metadata.js';
 import { sidecarObjectKey } from '../../src/store/object-layout.js';
 import { listBucket, readCatalog, readObject, runCli, sha256Hex, type CliRun } from './archive-cli.js';
 

@@ -8,7 +8,7 @@ import {
   fileExtensionFor,
   mediaKindForContentType,
   mediaKindFromMagic,
-} from '../../src/pipeline/media-inspection.js';
+} from '../../src/archive/media-inspection.js';
 import { readAll } from './read-stream.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 /**
  * Strict, test-only readers of the emulator's media: they check structure byte by byte (xref
  * offsets, stream lengths, IFD chains, every PackBits row) so a writer bug fails a test instead
- * of producing a file that only looks right. Deliberately independent of src/pipeline/media-inspection.ts.
+ * of producing a file that only looks right. Deliberately independent of src/archive/media-inspection.ts.
  */
 import { strict as assert } from 'node:assert';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { realWorldFile, REAL_WORLD_FILE_KINDS } from '../../src/emulator/media/real-world-files.js';
-import { countPages, mediaKindFromMagic, mediaStructureOk } from '../../src/pipeline/media-inspection.js';
+import { countPages, mediaKindFromMagic, mediaStructureOk } from '../../src/archive/media-inspection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fax-sunset-real-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { mediaKeyFor } from '../../src/pipeline/archive-fax.js';
+import { mediaKeyFor } from '../../src/archive/archive-fax.js';
 import { mediaVersionKey } from '../../src/store/object-layout.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { runCli, sha256Hex, type CliRun } from '../archive/archive-cli.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FaxRow, ObjectRecord } from '../../src/catalog/catalog.js';
 import { deletionVerdict, runDeletionBlocker } from '../../src/pipeline/deletion-policy.js';
-import { sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
-import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/pipeline/media-check.js';
+import { sanitizeFaxJson, sidecarFor } from '../../src/archive/fax-metadata.js';
+import { contentTypeNote, etagVerdict, judgeEtagMismatch, mediaProblems } from '../../src/archive/media-check.js';
 
 const object = (kind: 'media' | 'sidecar', verified = true): ObjectRecord => ({
   kind, key: `AC/2021/06/FX.${kind === 'media' ? 'pdf' : 'json'}`, size: 10, sha256Hex: 'a'.repeat(64), md5Hex: 'b'.repeat(32),

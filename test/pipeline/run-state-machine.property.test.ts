@@ -24,6 +24,7 @@ import { ExternalServiceError } from '../../src/errors.js';
 import { runArchive, type ArchiveOptions } from '../../src/pipeline/archive-run.js';
 import { FsMediaStore } from '../../src/store/fs-media-store.js';
 import type { MediaStore } from '../../src/store/media-store.js';
+import { MediaUrlCache, openFaxMediaVia } from '../../src/twilio/fax-media-urls.js';
 import type { DeletionReceipt, MediaDownload, TwilioFax, TwilioFaxMedia, TwilioGateway } from '../../src/twilio/twilio-gateway.js';
 import { deletionProofFor } from '../catalog/fax-fixtures.js';
 import { startTestEmulator } from '../support/emulator.js';
@@ -73,6 +74,9 @@ class ScriptedTwilio implements TwilioGateway {
     if (this.gone()) throw new ExternalServiceError('media: HTTP 404', { status: 404, retryable: false });
     const spec = { faxSid: this.fax.sid, seed: 7, contentType: 'application/pdf' as const, numPages: 1, quality: 'fine' as const };
     return { httpStatus: 200, contentType: 'application/pdf', contentLength: faxMediaSize(spec), etag: null, body: createFaxMediaStream(spec) as Readable };
+  }
+  openFaxMedia(faxSid: string) {
+    return openFaxMediaVia(this, new MediaUrlCache(), faxSid);
   }
   async listFaxMedia(): Promise<TwilioFaxMedia[] | null> {
     if (this.answer === '5xx' || this.answer === 'timeout') this.fail('media list');

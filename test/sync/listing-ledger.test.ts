@@ -26,7 +26,7 @@ import { writeReport } from '../../src/report/write-report.js';
 import { createTwilioGateway } from '../../src/twilio/helper-library-twilio-gateway.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { startRewritingProxy } from '../archive/archive-cli.js';
-import { startPeriodicListing } from '../../src/webhook/periodic-listing.js';
+import { startPeriodicListing } from '../../src/pipeline/periodic-listing.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

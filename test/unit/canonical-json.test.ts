@@ -13,7 +13,7 @@ import { canonicalJson } from '../../src/canonical-json.js';
 import { eventHash, GENESIS_HASH } from '../../src/catalog/event-chain.js';
 import { faxJson, phoneNumberJson } from '../../src/emulator/twilio-json.js';
 import { generateWorld } from '../../src/emulator/world-generator.js';
-import { sanitizeFaxJson, sidecarFor } from '../../src/pipeline/fax-metadata.js';
+import { sanitizeFaxJson, sidecarFor } from '../../src/archive/fax-metadata.js';
 import { buildReversionPlan, planSha256 } from '../../src/reversion/reversion-plan.js';
 import { voiceStateFrom } from '../../src/reversion/voice-state.js';
 import { defaultDestinationFrom, parseNumberMap } from '../../src/reversion/voice-targets.js';

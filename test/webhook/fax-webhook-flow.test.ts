@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
-import { sanitizeFaxJson } from '../../src/pipeline/fax-metadata.js';
+import { sanitizeFaxJson } from '../../src/archive/fax-metadata.js';
 import { openMediaStore } from '../../src/store/open-media-store.js';
 import { createAccountDirectory } from '../../src/webhook/account-directory.js';
 import { startFaxWebhookServer } from '../../src/webhook/fax-webhook-server.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { serveConfigFromFlags, type ServeFlags } from '../../src/commands/serve-command.js';
 import { parseFaxTwiml } from '../../src/emulator/twiml-reply.js';
 import { UsageError } from '../../src/errors.js';
-import { defaultRetryDelayMs } from '../../src/webhook/archive-worker.js';
+import { defaultRetryDelayMs } from '../../src/archive/archive-engine.js';
 import { parseFaxCallback } from '../../src/webhook/fax-intake.js';
 import { emptyTwiml, receiveTwiml, rejectTwiml } from '../../src/webhook/fax-twiml.js';
 import { isFormContentType, param, parseForm, WebhookRequestError } from '../../src/webhook/form-body.js';

@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Catalog, FaxRow, ObjectKind, ObjectRecord, VerificationMethod } from '../catalog/catalog.js';
-import { ChecksumMismatchError, describeError, MediaUrlExpiredError, MediaValidationError, StoreUnavailableError } from '../errors.js';
+import { ChecksumMismatchError, describeError, MediaValidationError, StoreUnavailableError } from '../errors.js';
 import type { MediaStore, PutObjectInput, PutObjectResult } from '../store/media-store.js';
 import { mediaVersionKey, sidecarObjectKey, type MediaKind } from '../store/object-layout.js';
 import { verifyStoredObject, type VerificationOutcome } from '../store/verify-object.js';
-import type { MediaDownload, TwilioGateway } from '../twilio/twilio-gateway.js';
+import type { TwilioFax, TwilioFaxMedia, TwilioGateway } from '../twilio/twilio-gateway.js';
 import { archiveNeedsMedia, mediaEvidence } from '../catalog/media-evidence.js';
 import { sidecarFor } from './fax-metadata.js';
 import { countPages, fileExtensionFor, mediaKindForContentType, mediaKindFromMagic, mediaStructureOk } from './media-inspection.js';
@@ -24,8 +24,6 @@ export interface ArchiveFaxContext {
   gateway: TwilioGateway;
   spoolDir: string;
   forceFullVerify: boolean;
-  /** Fresh pre-signed media URLs seen in this run's listing (saves a fetch per fax). */
-  freshMediaUrls: Map<string, string>;
   /** Caps concurrent uploads to the store. */
   uploadCap: <T>(task: () => Promise<T>) => Promise<T>;
   now: () => Date;
@@ -45,8 +43,6 @@ export interface FaxResult {
   checksumMismatch?: boolean;
   error?: string;
 }
-
-const MAX_URL_REFRESHES = 2;
 
 /** Whether this fax's archive must hold media: any field says so, unless a person accepted it without. */
 function needsMedia(row: FaxRow): boolean {
@@ -210,52 +206,33 @@ interface NoMediaToBeHad {
 }
 
 /**
- * A fresh media URL from a fresh fetch of the fax. When the record still contradicts itself (media
- * expected, no media_url: seen on canceled faxes with a media_sid), the FaxMedia subresource is asked
- * too; the Fax API offers no other way to the bytes, so without a URL the fax goes to needs-review
- * with what was found (issue 11 §2), never to metadata-only.
+ * The fax's record says media but Twilio gives no media_url even on a fresh fetch (seen on canceled
+ * faxes with a media_sid): the Fax API offers no other way to the bytes, so the fax goes to
+ * needs-review with what was found (issue 11 §2), never to metadata-only.
  */
-async function freshMediaUrl(row: FaxRow, ctx: ArchiveFaxContext): Promise<string | NoMediaToBeHad> {
-  const fax = await ctx.gateway.fetchFax(row.sid);
-  if (!fax) return 'lost';
-  if (typeof fax.media_url === 'string' && fax.media_url) return fax.media_url;
+function noMediaToBeHad(row: FaxRow, fax: TwilioFax, faxMedia: readonly TwilioFaxMedia[]): NoMediaToBeHad {
   const listed = mediaEvidence(row.raw).signals;
   const now = mediaEvidence(fax).signals;
-  const media = await ctx.gateway.listFaxMedia(row.sid);
-  if (media === null) return 'lost';
-  const faxMedia = media.length > 0 ? `FaxMedia lists ${media.map((m) => m.sid).join(', ')} but gives no download URL` : 'FaxMedia lists none';
+  const found = faxMedia.length > 0 ? `FaxMedia lists ${faxMedia.map((m) => m.sid).join(', ')} but gives no download URL` : 'FaxMedia lists none';
   return {
     review:
       `the record says media (${listed.join(', ') || 'none'}; status ${String(row.raw.status)}) but Twilio gives no media_url ` +
-      `(a fresh fetch says ${now.join(', ') || 'no media'}; ${faxMedia}): archive nothing, delete nothing, until a person decides`,
+      `(a fresh fetch says ${now.join(', ') || 'no media'}; ${found}): archive nothing, delete nothing, until a person decides`,
   };
 }
 
-/** Downloads to the spool and checks the bytes; refreshes an expired URL by fetching the fax again. */
+/**
+ * Downloads to the spool and checks the bytes. The gateway finds the URL (and refreshes an expired
+ * one); a download whose bytes contradict the media host's ETag is made once more.
+ */
 async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxContext): Promise<FetchedMedia | 'lost' | NoMediaToBeHad> {
-  let url = ctx.freshMediaUrls.get(row.sid);
-  ctx.freshMediaUrls.delete(row.sid);
-  let refreshes = 0;
   let mismatched: { sha256Hex: string; etag: string } | null = null;
   for (;;) {
-    if (!url) {
-      const fresh = await freshMediaUrl(row, ctx);
-      if (typeof fresh !== 'string' || fresh === 'lost') return fresh;
-      url = fresh;
-    }
-    let download: MediaDownload;
-    let spooled: SpooledFile;
-    try {
-      download = await ctx.gateway.openMedia(url);
-      spooled = await spoolToFile(download.body, spoolPath);
-    } catch (error) {
-      if (error instanceof MediaUrlExpiredError && refreshes < MAX_URL_REFRESHES) {
-        refreshes++;
-        url = undefined;
-        continue;
-      }
-      throw error;
-    }
+    const opening = await ctx.gateway.openFaxMedia(row.sid);
+    if (opening.kind === 'gone') return 'lost';
+    if (opening.kind === 'no-media-url') return noMediaToBeHad(row, opening.fax, opening.faxMedia);
+    const download = opening.download;
+    const spooled = await spoolToFile(download.body, spoolPath);
     // The bytes decide the kind (magic and structure); the served Content-Type is only recorded.
     const magicKind = mediaKindFromMagic(spooled.head);
     const declaredKind = mediaKindForContentType(download.contentType);
@@ -283,7 +260,7 @@ async function downloadMedia(row: FaxRow, spoolPath: string, ctx: ArchiveFaxCont
         ctx.catalog.appendEvent('media-etag-not-md5', { etag: now.etag, sha256: now.sha256Hex, note: 'two downloads gave the same bytes; the ETag is not their MD5' }, row.sid);
       } else if (!mismatched) {
         mismatched = now;
-        continue; // once more, from the same URL: transit damage does not repeat itself
+        continue; // once more (the gateway keeps the same URL): transit damage does not repeat itself
       } else {
         throw new MediaValidationError("media rejected: the bytes received do not match the media host's ETag (MD5), twice, differently: changed in transit");
       }

@@ -4,17 +4,17 @@
  * the numbers pointed here, late status changes) would then be missed until the freeze. This lists
  * every account on a timer, exactly as `sync` does (resuming an unfinished sweep, then the watermark
  * minus the lookback, or everything when the full re-listing is due), and records
- * what it finds in the catalog; the server's archive worker, the only archiver in the process,
+ * what it finds in the catalog; the server's archive engine, the only archiver in the process,
  * then archives those rows like any other queued fax. Deletion stays a separate, deliberate step.
  */
 import { parseDuration } from '../duration.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
-import { silentObserver } from '../pipeline/archive-observer.js';
-import { listIntoCatalog, type ListingCounts } from '../pipeline/list-into-catalog.js';
-import { describeCoverage } from '../pipeline/listing-sweeps.js';
+import { silentObserver } from './archive-observer.js';
+import { listIntoCatalog, type ListingCounts } from './list-into-catalog.js';
+import { describeCoverage } from './listing-sweeps.js';
 import type { TwilioGateway } from '../twilio/twilio-gateway.js';
-import type { WebhookLog } from './webhook-log.js';
+import type { EngineLog } from '../archive/archive-engine.js';
 
 export interface PeriodicListingOptions {
   catalog: Catalog;
@@ -25,8 +25,8 @@ export interface PeriodicListingOptions {
   /** Everything is listed again when no full listing started within this long (0/undefined: never). */
   fullListingEveryMs?: number;
   runId: number | null;
-  log: WebhookLog;
-  /** Called after a listing that recorded new or changed faxes (kicks the archive worker). */
+  log: EngineLog;
+  /** Called after a listing that recorded new or changed faxes (kicks the archive engine). */
   onRecorded: (counts: ListingCounts) => void;
   knownSecrets: () => readonly string[];
 }
