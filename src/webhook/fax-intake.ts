@@ -12,7 +12,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
 import { sanitizeFaxJson } from '../archive/fax-metadata.js';
 import { isSid } from '../sid.js';
-import type { AccountDirectory } from './account-directory.js';
+import type { AccountDirectory } from '../twilio/account-directory.js';
 import { param, WebhookRequestError, type WebhookParams } from './form-body.js';
 import type { WebhookLog } from './webhook-log.js';
 

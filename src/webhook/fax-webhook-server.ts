@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Catalog } from '../catalog/catalog.js';
 import { describeError } from '../errors.js';
 import type { MediaStore } from '../store/media-store.js';
-import type { AccountDirectory } from './account-directory.js';
+import type { AccountDirectory } from '../twilio/account-directory.js';
 import { ArchiveEngine, type ArchiveEngineStatus } from '../archive/archive-engine.js';
 import { emptyTwiml, receiveTwiml, rejectTwiml, type FaxMediaType, type FaxPageSize, type WebhookMode } from './fax-twiml.js';
 import { FaxIntake, parseFaxCallback } from './fax-intake.js';

@@ -6,7 +6,7 @@
  */
 import twilio from 'twilio';
 import { isSid } from '../sid.js';
-import type { AccountDirectory } from './account-directory.js';
+import type { AccountDirectory } from '../twilio/account-directory.js';
 import type { WebhookParams } from './form-body.js';
 
 export type SignatureVerdict =

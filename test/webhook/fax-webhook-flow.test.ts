@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/catalog/sqlite-catalog.js';
 import { sanitizeFaxJson } from '../../src/archive/fax-metadata.js';
 import { openMediaStore } from '../../src/store/open-media-store.js';
-import { createAccountDirectory } from '../../src/webhook/account-directory.js';
+import { createAccountDirectory } from '../../src/twilio/account-directory.js';
 import { startFaxWebhookServer } from '../../src/webhook/fax-webhook-server.js';
 import { validatePdf, validateTiff } from '../media/media-validators.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';

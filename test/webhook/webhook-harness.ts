@@ -15,7 +15,7 @@ import { createRequestLimiter } from '../../src/limits/request-limiter.js';
 import type { MediaStore } from '../../src/store/media-store.js';
 import { openMediaStore } from '../../src/store/open-media-store.js';
 import { HelperLibraryTwilioGateway } from '../../src/twilio/helper-library-twilio-gateway.js';
-import { createAccountDirectory, type AccountDirectory } from '../../src/webhook/account-directory.js';
+import { createAccountDirectory, type AccountDirectory } from '../../src/twilio/account-directory.js';
 import { startFaxWebhookServer, type FaxWebhookConfig, type FaxWebhookServer } from '../../src/webhook/fax-webhook-server.js';
 import { createWebhookLog, type WebhookLog } from '../../src/webhook/webhook-log.js';
 import type { TestEmulator } from '../support/emulator.js';
