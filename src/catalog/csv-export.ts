@@ -5,7 +5,7 @@
  * file or the new one, never half of one. The file holds phone numbers: mode 0600.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { neutralizeSpreadsheetCell } from '../spreadsheet-cell.js';
 import { ownTempName, STALE_TEMP_AFTER_MS, sweepStaleTempFiles } from '../temp-files.js';
 import type { Catalog, FaxRow } from './catalog.js';
 import { fsProblem } from './fs-problem.js';
+import { syncFile, syncFolder } from '../durable-file.js';
 
 export const CSV_COLUMNS = [
   'sid',
@@ -126,12 +127,7 @@ export async function writeCatalogCsv(catalog: Catalog, csvPath: string): Promis
       stringify({ header: true, columns: [...CSV_COLUMNS]}),
       createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
     );
-    const handle = await open(temp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await syncFile(temp);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined); // best effort: the folder may not even exist
@@ -160,16 +156,3 @@ async function sweepOlderTempFiles(target: string): Promise<void> {
   }
 }
 
-/** The rename itself is durable only once the folder is fsynced (best effort: not every OS allows it). */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // e.g. Windows cannot open a directory
-  }
-}

@@ -10,11 +10,12 @@
  * 4 GiB is refused with one line before anything is written (export without --zip then).
  */
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { UsageError } from '../errors.js';
 import { ownTempName } from '../temp-files.js';
+import { publishFile } from '../durable-file.js';
 
 const MAX_ENTRIES = 0xffff;
 const MAX_OFFSET = 0xffffffff;
@@ -131,13 +132,7 @@ export async function writeStoredZip(target: string, entries: readonly ZipEntry[
     await write(end);
     out.end();
     await once(out, 'finish');
-    const handle = await open(temp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await publishFile(temp, target);
     return { bytes: offset, entries: entries.length };
   } catch (error) {
     out.destroy();

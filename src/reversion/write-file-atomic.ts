@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { syncFolder } from '../durable-file.js';
 
 export async function writeFileAtomic(target: string, data: string, options: { mode?: number } = {}): Promise<void> {
   const dir = path.dirname(target);
@@ -23,18 +24,5 @@ export async function writeFileAtomic(target: string, data: string, options: { m
     await fs.rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
-}
-
-/** Makes the rename itself durable. Some platforms cannot open a folder for fsync; the rename still happened. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Windows and some network filesystems refuse; nothing better is possible there.
-  } finally {
-    await handle?.close();
-  }
+  await syncFolder(dir);
 }

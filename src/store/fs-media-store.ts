@@ -28,6 +28,7 @@ import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ChecksumMismatchError, ConfigurationError } from '../errors.js';
 import { assertObjectKey } from './object-layout.js';
+import { syncFolder } from '../durable-file.js';
 import type {
   MediaStore,
   PutObjectInput,
@@ -134,7 +135,7 @@ export class FsMediaStore implements MediaStore {
       await handle.close();
       await rename(temp, path);
       renamed = true;
-      await fsyncFolder(folder);
+      await syncFolder(folder);
       this.transfer.objectsSent += 1;
       this.transfer.bytesSent += written;
       return { key: input.key, alreadyPresent: false, etag: null, versionId: null };
@@ -185,7 +186,7 @@ export class FsMediaStore implements MediaStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    await fsyncFolder(dirname(path));
+    await syncFolder(dirname(path));
   }
 
   async close(): Promise<void> {}
@@ -215,7 +216,7 @@ export class FsMediaStore implements MediaStore {
     const first = await mkdir(folder, { recursive: true, mode: 0o700 });
     if (!first) return;
     for (let dir = folder; ; dir = dirname(dir)) {
-      await fsyncFolder(dirname(dir));
+      await syncFolder(dirname(dir));
       if (dir === first || dir === this.root || dirname(dir) === dir) break;
     }
   }
@@ -241,19 +242,6 @@ export class FsMediaStore implements MediaStore {
         if (info) yield { key, size: info.size };
       }
     }
-  }
-}
-
-async function fsyncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    // Some filesystems (and Windows) cannot fsync a directory; the rename is still atomic there.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw error;
-  } finally {
-    await handle.close();
   }
 }
 
