@@ -142,7 +142,7 @@ export async function applyAction(planPath: string, flags: Flags): Promise<numbe
     throw new UsageError(`numbers apply needs --expect-sha256 with --yes or without a terminal: the hash approved in plan.md (sha256sum ${planPath} prints it)`);
   }
   const rollbackPath = resolve(join(str(flags.out) ?? dirname(planPath), 'rollback.json'));
-  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
+  const concurrency = parsePositiveInt(flags.concurrency ?? optionDefault('concurrency'), '--concurrency');
   const directory = directoryFrom(flags);
   if (!dryRun) await confirm(`Change ${plan.changes.length} number(s) to voice per ${planPath} (SHA-256 ${fileSha256})?`, flags);
   return withCatalog(flags, 'numbers-apply', dryRun, { plan: plan.sha256, planFileSha256: fileSha256, planPath, rollbackPath }, async (events) => {
@@ -154,7 +154,7 @@ export async function applyAction(planPath: string, flags: Flags): Promise<numbe
 export async function rollbackAction(rollbackPath: string, flags: Flags): Promise<number> {
   const file = await readRollbackFile(rollbackPath);
   const dryRun = Boolean(flags.dryRun);
-  const concurrency = parsePositiveInt(flags.concurrency ?? '8', '--concurrency');
+  const concurrency = parsePositiveInt(flags.concurrency ?? optionDefault('concurrency'), '--concurrency');
   const directory = directoryFrom(flags);
   if (!dryRun) await confirm(`Restore the prior state of ${file.entries.length} number(s) from ${rollbackPath}?`, flags);
   return withCatalog(flags, 'numbers-rollback', dryRun, { plan: file.planSha256, rollbackPath }, async (events) => {
