@@ -11,6 +11,7 @@ import { BenchCleanup } from './bench/bench-cleanup.js';
 import { buildCli } from './bench/run-cli.js';
 import { describeEnvironment } from './bench/bench-environment.js';
 import { renderTable } from './bench/bench-table.js';
+import { checkTargets, renderTargetTable } from './bench/bench-targets.js';
 import { catalogScenario } from './bench/catalog-scenario.js';
 import { memoryScenario } from './bench/memory-scenario.js';
 import { rateLimitScenario } from './bench/rate-limit-scenario.js';
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${JSON.stringify({ environment: env, quick: options.quick, totalSeconds: Math.round((performance.now() - started) / 1000) })}\n`);
   process.stdout.write(
     `\nfax-sunset bench${options.quick ? ' (--quick: small sizes, a smoke run)' : ''}: ${env.cores} cores (${env.cpuModel}), ${env.memoryGiB} GiB, node ${env.node}, ${env.platform}\n` +
-      `versions: ${versions}\n\n${renderTable(results)}\n`,
+      `versions: ${versions}\n\n${renderTable(results)}\n\n${renderTargetTable(checkTargets(results))}\n`,
   );
   for (const result of results) for (const note of result.notes) process.stdout.write(`  ${result.scenario}: ${note}\n`);
   return results.every((r) => r.pass === true) ? 0 : 1;

@@ -4,6 +4,7 @@ import { parseBenchArgs, SCENARIOS } from '../../scripts/bench/bench-options.js'
 import { formatFigure, renderTable, verdictText, wrapFigures } from '../../scripts/bench/bench-table.js';
 import { rcloneEnv } from '../../scripts/bench/rclone-scenario.js';
 import { parseProcStatCpuSeconds, parseProcStatusMemory } from '../../scripts/bench/rss-sampler.js';
+import { BENCH_TARGETS, checkTargets, meetsTarget, renderTargetTable } from '../../scripts/bench/bench-targets.js';
 import { crashedScenario, mebibytes, memoryVerdict, perSecond, rateLimitBound, ratio, type ScenarioResult } from '../../scripts/bench/scenario-result.js';
 
 describe('scenario math', () => {
@@ -112,5 +113,36 @@ describe('arguments and parsers', () => {
     const env = rcloneEnv('http://127.0.0.1:5000', 'id', 'secret', 'us-east-1');
     expect(env.RCLONE_CONFIG).toBe('/dev/null');
     expect(env).toMatchObject({ RCLONE_CONFIG_BENCH_TYPE: 's3', RCLONE_CONFIG_BENCH_PROVIDER: 'Other', RCLONE_CONFIG_BENCH_ENDPOINT: 'http://127.0.0.1:5000' });
+  });
+});
+
+describe('the per-figure target table', () => {
+  const result = (scenario: string, figures: Record<string, number | string | null>): ScenarioResult => ({ scenario, figures, target: '', pass: null, notes: [] });
+
+  it('judges each figure against its own bound: at least, at most, strictly under', () => {
+    const min = BENCH_TARGETS.find((t) => t.figure === 'insert_rows_per_s')!;
+    expect(meetsTarget(min, 50_000)).toBe(true);
+    expect(meetsTarget(min, 49_999)).toBe(false);
+    const below = BENCH_TARGETS.find((t) => t.figure === 'report_s')!;
+    expect(meetsTarget(below, 5)).toBe(false);
+    expect(meetsTarget(below, 4.99)).toBe(true);
+    const max = BENCH_TARGETS.find((t) => t.figure === 'archiver_cpu_ms_per_fax')!;
+    expect(meetsTarget(max, 10)).toBe(true);
+    expect(meetsTarget(max, 10.1)).toBe(false);
+    expect(meetsTarget(max, null)).toBe(false);
+    expect(meetsTarget(max, undefined)).toBeNull();
+  });
+
+  it('shows a scenario that was not run apart from one that gave no figure', () => {
+    const checks = checkTargets([result('rate-limit', { ratio: 0.97 }), result('rclone', { ratio: null })]);
+    const byLabel = (figure: string, scenario: string) => checks.find((c) => c.target.figure === figure && c.target.scenario === scenario)!;
+    expect(byLabel('ratio', 'rate-limit').pass).toBe(true);
+    expect(byLabel('ratio', 'rclone').pass).toBe(false);
+    expect(byLabel('insert_rows_per_s', 'catalog').value).toBeUndefined();
+    const table = renderTargetTable(checks);
+    expect(table.split('\n')).toHaveLength(2 + BENCH_TARGETS.length);
+    expect(table).toMatch(/rate-limit ratio \(with the pre-delete proof\)\s+\| 0\.97 x\s+\| >= 0\.95 x\s+\| PASS/);
+    expect(table).toMatch(/catalog inserts.*\| not run\s+\| >= 50000 rows\/s \| -/);
+    expect(table).toMatch(/archiver files\/s.*\| n\/a x\s+\| >= 1\.5 x\s+\| FAIL/);
   });
 });
