@@ -188,7 +188,10 @@ describe('serve: receive mode', () => {
     try {
       const row = await waitForState(catalog, faxSid, ['verified']);
       expect(row.objects.find((o) => o.kind === 'media')?.verificationMethod).toBe('full');
-      expect(server.health().archive.lastArchive?.faxSid).toBe(faxSid);
+      // The engine notes its last archive after the catalog commit that waitForState saw, so
+      // health may lag that commit by a tick: wait for it rather than read it once.
+      const last = await waitFor(() => server.health().archive.lastArchive ?? null, 'health to show the last archive');
+      expect(last.faxSid).toBe(faxSid);
     } finally {
       await server.close(1_000);
       catalog.close();
