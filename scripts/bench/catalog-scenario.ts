@@ -20,14 +20,11 @@ import { measureSqliteInsertCeiling } from './sqlite-ceiling.js';
 import { BenchCleanup } from './bench-cleanup.js';
 import { startBenchEmulator } from './bench-emulator.js';
 import { runCli, summaryLine } from './run-cli.js';
+import { MAX_REPORT_RSS_MB, MAX_REPORT_S, MIN_INSERT_ROWS_PER_S, MIN_STEP_ROWS_PER_S } from './bench-targets.js';
 import type { ScenarioContext } from './scenario-context.js';
 import { mebibytes, perSecond, round, type ScenarioResult } from './scenario-result.js';
 
 const TARGET = 'inserts >= 50k rows/s; steps >= 5k faxes/s; report < 5 s and < 150 MB; sync: exit 0, 0 media requests, 0 changes';
-export const MAX_REPORT_S = 5;
-export const MAX_REPORT_RSS_MB = 150;
-export const MIN_INSERT_ROWS_PER_S = 50_000;
-export const MIN_STEP_ROWS_PER_S = 5_000;
 
 export async function catalogScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const faxes = ctx.quick ? 5_000 : 100_000;

@@ -20,11 +20,11 @@ import { BenchCleanup } from './bench-cleanup.js';
 import { startBenchEmulator, type BenchEmulator } from './bench-emulator.js';
 import { thinOutMedia } from './memory-scenario.js';
 import { phaseStartMs, runCli, summaryLine } from './run-cli.js';
+import { MIN_RATE_LIMIT_RATIO } from './bench-targets.js';
 import type { ScenarioContext } from './scenario-context.js';
 import { perSecond, rateLimitBound, ratio, round, type Figure, type ScenarioResult } from './scenario-result.js';
 
 const TARGET = 'ratio >= 0.95 at --rps R, 0 failed';
-export const MIN_RATE_LIMIT_RATIO = 0.95;
 export const RATE_LIMIT_RPS = 50;
 export const RATE_LIMIT_LATENCY_MS = 40;
 const HEADROOM = 0.95;

@@ -23,12 +23,11 @@ import { BenchCleanup } from './bench-cleanup.js';
 import { rcloneVersion } from './bench-environment.js';
 import { startBenchEmulator } from './bench-emulator.js';
 import { phaseStartMs, runCli, summaryLine } from './run-cli.js';
+import { MAX_CPU_MS_PER_FAX, MIN_RCLONE_RATIO } from './bench-targets.js';
 import type { ScenarioContext } from './scenario-context.js';
 import { perSecond, ratio, type ScenarioResult } from './scenario-result.js';
 
 const TARGET = 'archiver files/s >= 1.5x rclone; <= 10 ms archiver CPU per fax';
-export const MIN_RCLONE_RATIO = 1.5;
-export const MAX_CPU_MS_PER_FAX = 10;
 /** The archiver's uploads at once, its media downloads at once, its workers and rclone's --transfers. */
 export const TRANSFERS = 8;
 const BUCKET = 'bench';
