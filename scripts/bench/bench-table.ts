@@ -36,28 +36,17 @@ export function wrapFigures(figures: Record<string, Figure>, width: number): str
   return lines.length > 0 ? lines : [''];
 }
 
+/** Rows of cells under headers, each column as wide as its widest cell, a rule under the headers. */
+export function renderGrid(headers: readonly string[], rows: readonly (readonly string[])[], minWidths: readonly number[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, minWidths[i] ?? 0, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => pad(c, widths[i]!)).join(' | ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
+}
+
 export function renderTable(results: readonly ScenarioResult[], figureWidth = 64): string {
-  const headers = ['scenario', 'figures', 'target', 'verdict'];
-  const rows = results.map((r) => ({
-    scenario: [r.scenario],
-    figures: wrapFigures(r.figures, figureWidth),
-    target: [r.target],
-    verdict: [verdictText(r.pass)],
-  }));
-  const widths = [
-    Math.max(headers[0]!.length, ...rows.map((r) => r.scenario[0]!.length)),
-    Math.max(headers[1]!.length, ...rows.flatMap((r) => r.figures.map((l) => l.length))),
-    Math.max(headers[2]!.length, ...rows.map((r) => r.target[0]!.length)),
-    Math.max(headers[3]!.length, 7),
-  ];
-  const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
-  const out = [headers.map((h, i) => pad(h, widths[i]!)).join(' | '), rule];
-  for (const row of rows) {
-    const height = row.figures.length;
-    for (let i = 0; i < height; i++) {
-      const cells = [i === 0 ? row.scenario[0]! : '', row.figures[i]!, i === 0 ? row.target[0]! : '', i === 0 ? row.verdict[0]! : ''];
-      out.push(cells.map((c, j) => pad(c, widths[j]!)).join(' | ').trimEnd());
-    }
-  }
-  return out.join('\n');
+  // A scenario's figures wrap over several lines; the other cells stand on its first line.
+  const lines = results.flatMap((r) =>
+    wrapFigures(r.figures, figureWidth).map((figures, i) => (i === 0 ? [r.scenario, figures, r.target, verdictText(r.pass)] : ['', figures, '', ''])),
+  );
+  return renderGrid(['scenario', 'figures', 'target', 'verdict'], lines, [0, 0, 0, 7]);
 }

@@ -4,7 +4,7 @@
  * written once; the table printed after the scenarios shows each figure beside its target, which
  * is what a reader compares. Pure: no I/O.
  */
-import { formatFigure, verdictText } from './bench-table.js';
+import { formatFigure, renderGrid, verdictText } from './bench-table.js';
 import type { Figure, ScenarioResult } from './scenario-result.js';
 
 export const MIN_RATE_LIMIT_RATIO = 0.95;
@@ -14,7 +14,6 @@ export const MIN_INSERT_ROWS_PER_S = 50_000;
 export const MIN_STEP_ROWS_PER_S = 5_000;
 export const MAX_REPORT_S = 5;
 export const MAX_REPORT_RSS_MB = 150;
-export const MAX_REPORT_1M_RSS_MB = 250;
 export const MAX_ARCHIVE_RSS_MB = 150;
 export const MAX_MEMORY_GROWTH = 1.5;
 
@@ -78,8 +77,5 @@ export function renderTargetTable(checks: readonly TargetCheck[]): string {
     targetText(c.target),
     c.value === undefined ? '-' : verdictText(c.pass),
   ]);
-  const headers = ['figure', 'measured', 'target', 'verdict'];
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c + ' '.repeat(widths[i]! - c.length)).join(' | ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
+  return renderGrid(['figure', 'measured', 'target', 'verdict'], rows);
 }
